@@ -1,0 +1,73 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/**
+ * Lint rules double as architecture rules (DESIGN §7):
+ * - only src/db may import the pg driver (SQL lives in one layer);
+ * - src/core is pure: no I/O modules, no process, no clocks;
+ * - src/worker never imports src/api.
+ */
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'dashboard/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      // Handlers and loops pass async callbacks to timers and emitters on purpose; each one catches its own errors.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      // Template literals with numbers are fine in log messages and SQL identifiers built from constants.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/db/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'pg', message: 'SQL and the pg driver live in src/db only.' }] }],
+    },
+  },
+  {
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:fs*', 'node:net', 'node:http*', 'node:child_process', 'node:dns*', 'pg', '../db/*', '../worker/*', '../scheduler/*', '../api/*'], message: 'src/core is pure: no I/O.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'src/core must not read the process.' }],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Inject a clock instead.' }],
+    },
+  },
+  {
+    files: ['src/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'pg', message: 'SQL and the pg driver live in src/db only.' }],
+        patterns: [{ group: ['../api/*', '../../api/*'], message: 'The worker runtime never imports the API.' }],
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+    },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

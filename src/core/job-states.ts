@@ -1,0 +1,50 @@
+/**
+ * The job lifecycle (DESIGN §2): exactly six statuses and the transitions between them.
+ * This table is the single source of truth; migration 0001 mirrors it in a trigger, and
+ * `test/integration/job-states-sql.test.ts` proves the two agree pair by pair.
+ */
+
+/** Every status a job can have. */
+export const JOB_STATUSES = ['queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled'] as const;
+
+/** A job's status. "Delayed" and "retrying" are views of `queued`, not statuses. */
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses a job does not leave on its own (only a manual retry re-queues failed/cancelled). */
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/**
+ * Allowed status changes, keyed by the current status.
+ * - queued → scheduled: placed on a zone/worker; queued → running: claimed without placement.
+ * - scheduled → queued: placement withdrawn (e.g. the zone lost its last worker).
+ * - running → queued: failed with attempts left, lease expired, or released at shutdown.
+ * - failed/cancelled → queued: manual retry.
+ */
+export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  queued: ['scheduled', 'running', 'cancelled'],
+  scheduled: ['queued', 'running', 'cancelled'],
+  running: ['queued', 'completed', 'failed', 'cancelled'],
+  completed: [],
+  failed: ['queued'],
+  cancelled: ['queued'],
+};
+
+/** Whether a job may move from `from` to `to` (staying in the same status is always allowed). */
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return from === to || JOB_TRANSITIONS[from].includes(to);
+}
+
+/** Whether `value` names a job status. */
+export function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
+}
+
+/** Whether a status is terminal. */
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Every allowed (from, to) pair with from ≠ to, in table order; used to check the SQL mirror. */
+export function allowedTransitionPairs(): Array<[JobStatus, JobStatus]> {
+  return JOB_STATUSES.flatMap((from) => JOB_TRANSITIONS[from].map((to): [JobStatus, JobStatus] => [from, to]));
+}

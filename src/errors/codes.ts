@@ -1,0 +1,31 @@
+/**
+ * Every stable error code Jobplane returns, with its HTTP status and a title.
+ * `docs/errors.md` lists each one; `test/unit/error-codes.test.ts` keeps the two in step.
+ */
+export const ERROR_CODES = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The payload is too large' },
+  INVALID_TEXT: { status: 400, title: 'Text contains characters PostgreSQL cannot store' },
+  CRON_INVALID: { status: 400, title: 'The cron expression is not valid' },
+  CRON_NEVER_FIRES: { status: 400, title: 'The cron expression never fires' },
+  TIMEZONE_INVALID: { status: 400, title: 'Unknown IANA time zone' },
+  SCHEDULE_INVALID: { status: 400, title: 'The schedule is not valid' },
+  JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
+  SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },
+  QUEUE_NOT_FOUND: { status: 404, title: 'Queue not found' },
+  TENANT_NOT_FOUND: { status: 404, title: 'Tenant not found' },
+  SCHEDULE_NAME_TAKEN: { status: 409, title: 'A schedule with this name already exists' },
+  JOB_NOT_CANCELLABLE: { status: 409, title: 'The job cannot be cancelled in its current status' },
+  JOB_NOT_RETRYABLE: { status: 409, title: 'Only failed or cancelled jobs can be retried' },
+  JOB_NOT_RESCHEDULABLE: { status: 409, title: 'Only queued or scheduled jobs can be rescheduled' },
+  INVALID_TRANSITION: { status: 409, title: 'The job cannot move to that status' },
+  TASK_DISABLED: { status: 400, title: 'The task is not enabled on this installation' },
+  URL_NOT_ALLOWED: { status: 400, title: 'The URL targets an address that is not allowed' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'The database is not reachable' },
+  SHUTTING_DOWN: { status: 503, title: 'The process is shutting down' },
+  CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
