@@ -19,7 +19,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-floating-promises': ['error', {
+        // node:test's test()/describe() return promises the runner itself awaits.
+        allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'describe', 'it', 'suite'], package: 'node:test' }],
+      }],
       // Handlers and loops pass async callbacks to timers and emitters on purpose; each one catches its own errors.
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       // Template literals with numbers are fine in log messages and SQL identifiers built from constants.

@@ -31,7 +31,7 @@ export const DEFAULT_BACKOFF: ResolvedBackoff = Object.freeze({
 
 /** Fill in defaults. Validation of ranges happens in `validate-job-options.ts`. */
 export function resolveBackoff(options: BackoffOptions | undefined | null): ResolvedBackoff {
-  return { ...DEFAULT_BACKOFF, ...(options ?? {}) } as ResolvedBackoff;
+  return { ...DEFAULT_BACKOFF, ...(options ?? {}) };
 }
 
 /**

@@ -1,0 +1,169 @@
+/**
+ * Small validators shared by job specs, schedules and (later) API bodies. Each returns field
+ * errors instead of throwing so a caller can report every problem at once. Pure.
+ */
+import type { FieldError } from '../errors/app-error.js';
+
+declare global {
+  interface String {
+    /** ES2024; present in Node ≥ 20. */
+    isWellFormed(): boolean;
+  }
+}
+
+/** Names of queues, tasks and schedules: ASCII, start alphanumeric, ≤ 128 chars (mirrors SQL CHECKs). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Task names may also contain `/` (namespaces like `billing/charge`). */
+export const TASK_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+/** Limits on JSON values stored in PostgreSQL. */
+export interface JsonLimits {
+  /** Most bytes of the serialised value. */
+  maxBytes: number;
+  /** Deepest nesting of arrays/objects. */
+  maxDepth: number;
+}
+
+/** Defaults: 1 MiB, depth 32. */
+export const DEFAULT_JSON_LIMITS: JsonLimits = Object.freeze({ maxBytes: 1_048_576, maxDepth: 32 });
+
+/**
+ * Text PostgreSQL cannot store or that would break consumers: NUL (rejected by text and jsonb)
+ * and lone UTF-16 surrogates (not valid Unicode, rejected by jsonb).
+ */
+export function badTextReason(text: string): string | null {
+  if (text.includes('\u0000')) return 'must not contain the NUL character (\\u0000)';
+  if (!text.isWellFormed()) return 'must be valid Unicode (it contains a lone surrogate)';
+  return null;
+}
+
+/** Check a string field: type, length in code points, storable text. */
+export function checkString(
+  value: unknown,
+  pointer: string,
+  options: { min?: number; max: number; pattern?: RegExp; patternHint?: string },
+): FieldError[] {
+  if (typeof value !== 'string') return [{ pointer, message: 'must be a string' }];
+  const bad = badTextReason(value);
+  if (bad) return [{ pointer, message: bad }];
+  const length = [...value].length;
+  if (length < (options.min ?? 1)) return [{ pointer, message: `must have at least ${options.min ?? 1} characters` }];
+  if (length > options.max) return [{ pointer, message: `must have at most ${options.max} characters` }];
+  if (options.pattern && !options.pattern.test(value)) {
+    return [{ pointer, message: options.patternHint ?? `must match ${String(options.pattern)}` }];
+  }
+  return [];
+}
+
+/** Check an integer field within bounds. */
+export function checkInteger(value: unknown, pointer: string, min: number, max: number): FieldError[] {
+  if (typeof value !== 'number' || !Number.isInteger(value)) return [{ pointer, message: 'must be an integer' }];
+  if (value < min || value > max) return [{ pointer, message: `must be between ${min} and ${max}` }];
+  return [];
+}
+
+/** Check a finite number within bounds. */
+export function checkNumber(value: unknown, pointer: string, min: number, max: number): FieldError[] {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return [{ pointer, message: 'must be a finite number' }];
+  if (value < min || value > max) return [{ pointer, message: `must be between ${min} and ${max}` }];
+  return [];
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Parse a timestamp: a Date, or an RFC 3339 string *with* an offset. Impossible calendar dates
+ * (2026-02-30) and out-of-range years are rejected rather than rolled over as `Date.parse` would.
+ */
+export function parseTimestamp(value: unknown, pointer: string): { value?: Date; errors: FieldError[] } {
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? { errors: [{ pointer, message: 'must be a valid date' }] } : { value, errors: [] };
+  }
+  if (typeof value !== 'string') return { errors: [{ pointer, message: 'must be an RFC 3339 timestamp string' }] };
+  const m = RFC3339.exec(value);
+  if (!m) {
+    return { errors: [{ pointer, message: 'must be an RFC 3339 timestamp with an offset, e.g. 2026-05-01T12:00:00Z' }] };
+  }
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (
+    year < 1970 || year > 9999 || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day ||
+    hour > 23 || minute > 59 || second > 59
+  ) {
+    return { errors: [{ pointer, message: 'is not a real date and time' }] };
+  }
+  return { value: new Date(value), errors: [] };
+}
+
+/**
+ * Check that a value is plain JSON that PostgreSQL's jsonb accepts: no undefined/functions/
+ * symbols/bigints, finite numbers, storable strings and keys, bounded depth and size. Returns the
+ * serialised text when valid (callers reuse it instead of serialising twice).
+ */
+export function checkJsonValue(
+  value: unknown,
+  pointer: string,
+  limits: JsonLimits = DEFAULT_JSON_LIMITS,
+): { json?: string; errors: FieldError[]; tooLarge?: boolean } {
+  const errors: FieldError[] = [];
+  walkJson(value, pointer, 0, limits.maxDepth, errors);
+  if (errors.length > 0) return { errors };
+  const json = JSON.stringify(value ?? null);
+  if (Buffer.byteLength(json, 'utf8') > limits.maxBytes) {
+    return { errors: [{ pointer, message: `must serialise to at most ${limits.maxBytes} bytes` }], tooLarge: true };
+  }
+  return { json, errors };
+}
+
+function walkJson(value: unknown, pointer: string, depth: number, maxDepth: number, errors: FieldError[]): void {
+  if (errors.length >= 20) return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) errors.push({ pointer, message: 'must be a finite number' });
+    return;
+  }
+  if (typeof value === 'string') {
+    const bad = badTextReason(value);
+    if (bad) errors.push({ pointer, message: bad });
+    return;
+  }
+  if (typeof value !== 'object') {
+    errors.push({ pointer, message: `is not JSON (${typeof value})` });
+    return;
+  }
+  if (depth >= maxDepth) {
+    errors.push({ pointer, message: `nests deeper than ${maxDepth} levels` });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => walkJson(item, `${pointer}/${i}`, depth + 1, maxDepth, errors));
+    return;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null && !(value instanceof Date)) {
+    errors.push({ pointer, message: 'must be a plain object' });
+    return;
+  }
+  if (value instanceof Date) return; // serialises to an ISO string
+  for (const [key, item] of Object.entries(value)) {
+    const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
+    const bad = badTextReason(key);
+    if (bad) errors.push({ pointer: `${pointer}/${escaped}`, message: `key ${bad}` });
+    else if (item !== undefined) walkJson(item, `${pointer}/${escaped}`, depth + 1, maxDepth, errors);
+  }
+}
+
+/** Check a flat string→string map (labels). */
+export function checkLabels(value: unknown, pointer: string): FieldError[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [{ pointer, message: 'must be an object of string values' }];
+  }
+  const entries = Object.entries(value);
+  if (entries.length > 32) return [{ pointer, message: 'must have at most 32 labels' }];
+  return entries.flatMap(([key, item]) => [
+    ...checkString(key, `${pointer}/${key}`, { max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, patternHint: 'label names are letters, digits, . _ / -' }),
+    ...checkString(item, `${pointer}/${key}`, { min: 0, max: 256 }),
+  ]);
+}

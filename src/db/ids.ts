@@ -1,0 +1,31 @@
+import { randomFillSync } from 'node:crypto';
+
+const random = Buffer.alloc(10);
+let lastMs = 0;
+let seq = 0;
+
+/**
+ * A UUID v7 (RFC 9562): 48-bit Unix ms timestamp, then random bits, with a 12-bit counter in
+ * `rand_a` so ids made in the same millisecond by this process still sort in creation order
+ * (method 1 of §6.2). Time-ordered ids keep primary-key inserts at the right edge of the index.
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  if (nowMs <= lastMs) {
+    seq += 1;
+    if (seq > 0xfff) {
+      // Counter exhausted within one ms: borrow the next millisecond rather than break ordering.
+      lastMs += 1;
+      seq = 0;
+    }
+  } else {
+    lastMs = nowMs;
+    seq = 0;
+  }
+  randomFillSync(random);
+  const ms = lastMs;
+  const hex = ms.toString(16).padStart(12, '0');
+  const randA = (0x7000 | seq).toString(16);
+  const b8 = ((random[0]! & 0x3f) | 0x80).toString(16).padStart(2, '0');
+  const rest = random.subarray(1, 8).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${randA}-${b8}${rest.slice(0, 2)}-${rest.slice(2, 14)}`;
+}

@@ -1,0 +1,148 @@
+import type { JobStatus } from '../../core/job-states.js';
+import type { Queryable } from '../pool.js';
+import { JOB_COLUMNS, type AttemptError, type JobRow } from './job-rows.js';
+import { CANCEL_CHANNEL } from './jobs.js';
+
+/** Fetch one job; `tenantId` null means any tenant (operator tools). */
+export async function getJob(db: Queryable, tenantId: string | null, id: string): Promise<JobRow | null> {
+  const { rows } = await db.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobplane.jobs j WHERE j.id = $1 AND ($2::uuid IS NULL OR j.tenant_id = $2::uuid)`,
+    [id, tenantId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Fetch and row-lock one job inside a transaction. */
+export async function lockJob(tx: Queryable, tenantId: string | null, id: string): Promise<JobRow | null> {
+  const { rows } = await tx.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobplane.jobs j
+     WHERE j.id = $1 AND ($2::uuid IS NULL OR j.tenant_id = $2::uuid) FOR UPDATE`,
+    [id, tenantId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Cancel a queued or scheduled job at once. */
+export async function cancelWaitingJob(tx: Queryable, id: string, error: AttemptError): Promise<JobRow> {
+  const { rows } = await tx.query<JobRow>(
+    `UPDATE jobplane.jobs j SET status = 'cancelled', finished_at = now(), assigned_zone = NULL,
+       assigned_worker = NULL, errors = j.errors || jsonb_build_array($2::jsonb)
+     WHERE j.id = $1 AND j.status IN ('queued', 'scheduled') RETURNING ${JOB_COLUMNS}`,
+    [id, JSON.stringify(error)],
+  );
+  return requireRow(rows, id);
+}
+
+/**
+ * Ask the worker running a job to stop: mark the request and notify in-process workers (the
+ * notification is delivered at commit). Remote workers learn it from their next heartbeat.
+ */
+export async function requestCancel(tx: Queryable, id: string): Promise<JobRow> {
+  const { rows } = await tx.query<JobRow>(
+    `UPDATE jobplane.jobs j SET cancel_requested_at = coalesce(j.cancel_requested_at, now())
+     WHERE j.id = $1 AND j.status = 'running' RETURNING ${JOB_COLUMNS}`,
+    [id],
+  );
+  await tx.query(`SELECT pg_notify('${CANCEL_CHANNEL}', $1)`, [id]);
+  return requireRow(rows, id);
+}
+
+/** Put a failed or cancelled job back in the queue with a fresh run of attempts; history stays. */
+export async function requeueFinishedJob(tx: Queryable, id: string, runAt: Date | null): Promise<JobRow> {
+  const { rows } = await tx.query<JobRow>(
+    `UPDATE jobplane.jobs j SET status = 'queued', attempt_base = j.attempt, run_at = coalesce($2, now()),
+       finished_at = NULL, result = NULL, progress = NULL, cancel_requested_at = NULL
+     WHERE j.id = $1 AND j.status IN ('failed', 'cancelled') RETURNING ${JOB_COLUMNS}`,
+    [id, runAt],
+  );
+  return requireRow(rows, id);
+}
+
+/** Change the due time and/or priority of a job that is not running yet. */
+export async function rescheduleWaitingJob(
+  tx: Queryable,
+  id: string,
+  change: { runAt?: Date | undefined; priority?: number | undefined },
+): Promise<JobRow> {
+  const { rows } = await tx.query<JobRow>(
+    `UPDATE jobplane.jobs j SET run_at = coalesce($2, j.run_at), priority = coalesce($3, j.priority)
+     WHERE j.id = $1 AND j.status IN ('queued', 'scheduled') RETURNING ${JOB_COLUMNS}`,
+    [id, change.runAt ?? null, change.priority ?? null],
+  );
+  return requireRow(rows, id);
+}
+
+function requireRow(rows: JobRow[], id: string): JobRow {
+  const row = rows[0];
+  if (!row) throw new Error(`job ${id} changed status concurrently`);
+  return row;
+}
+
+/** Filters for {@link listJobs}. */
+export interface JobListFilter {
+  tenantId: string | null;
+  statuses?: readonly JobStatus[] | undefined;
+  queue?: string | undefined;
+  task?: string | undefined;
+  scheduleId?: string | undefined;
+  /** Only jobs with an id below this one (cursor: ids are time-ordered). */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+/** Newest jobs first, keyset-paginated by id. */
+export async function listJobs(db: Queryable, filter: JobListFilter): Promise<JobRow[]> {
+  const { rows } = await db.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobplane.jobs j
+     WHERE ($1::uuid IS NULL OR j.tenant_id = $1::uuid)
+       AND ($2::text[] IS NULL OR j.status = ANY($2::text[]))
+       AND ($3::text IS NULL OR j.queue = $3::text)
+       AND ($4::text IS NULL OR j.task = $4::text)
+       AND ($5::uuid IS NULL OR j.schedule_id = $5::uuid)
+       AND ($6::uuid IS NULL OR j.id < $6::uuid)
+     ORDER BY j.id DESC LIMIT $7`,
+    [
+      filter.tenantId,
+      filter.statuses ?? null,
+      filter.queue ?? null,
+      filter.task ?? null,
+      filter.scheduleId ?? null,
+      filter.beforeId ?? null,
+      filter.limit,
+    ],
+  );
+  return rows;
+}
+
+/** A stored log line. */
+export interface JobLogLine {
+  id: string;
+  attempt: number;
+  level: string;
+  message: string;
+  fields: Record<string, unknown> | null;
+  at: Date;
+}
+
+/** Log lines of a job, oldest first, after the given line id. */
+export async function getJobLogs(db: Queryable, jobId: string, afterId: string | null, limit: number): Promise<JobLogLine[]> {
+  const { rows } = await db.query<JobLogLine>(
+    `SELECT id::text, attempt, level, message, fields, at FROM jobplane.job_logs
+     WHERE job_id = $1 AND ($2::bigint IS NULL OR id > $2::bigint) ORDER BY id LIMIT $3`,
+    [jobId, afterId, limit],
+  );
+  return rows;
+}
+
+/** Job counts per queue and status. */
+export async function countJobs(
+  db: Queryable,
+  tenantId: string | null,
+): Promise<Array<{ queue: string; status: JobStatus; count: number }>> {
+  const { rows } = await db.query<{ queue: string; status: JobStatus; count: number }>(
+    `SELECT queue, status, count(*)::int AS count FROM jobplane.jobs
+     WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid) GROUP BY queue, status ORDER BY queue, status`,
+    [tenantId],
+  );
+  return rows;
+}

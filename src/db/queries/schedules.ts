@@ -1,0 +1,249 @@
+import type { Queryable } from '../pool.js';
+
+/** Overlap policy when the previous run is still going (DESIGN §4). */
+export type OverlapPolicy = 'allow' | 'skip' | 'queue-one' | 'cancel-previous';
+
+/** A schedule as stored. */
+export interface ScheduleRow {
+  id: string;
+  tenantId: string;
+  name: string;
+  description: string | null;
+  cron: string | null;
+  intervalMs: number | null;
+  timezone: string;
+  anchorAt: Date;
+  task: string;
+  queue: string;
+  payload: unknown;
+  jobOptions: Record<string, unknown>;
+  misfirePolicy: 'skip' | 'run-once' | 'catch-up';
+  catchUpMax: number;
+  misfireGraceMs: number;
+  overlapPolicy: OverlapPolicy;
+  paused: boolean;
+  nextFireAt: Date | null;
+  pendingFireAt: Date | null;
+  lastFireAt: Date | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `s.id, s.tenant_id AS "tenantId", s.name, s.description, s.cron, s.interval_ms::float8 AS "intervalMs",
+  s.timezone, s.anchor_at AS "anchorAt", s.task, s.queue, s.payload, s.job_options AS "jobOptions",
+  s.misfire_policy AS "misfirePolicy", s.catch_up_max AS "catchUpMax", s.misfire_grace_ms AS "misfireGraceMs",
+  s.overlap_policy AS "overlapPolicy", s.paused, s.next_fire_at AS "nextFireAt", s.pending_fire_at AS "pendingFireAt",
+  s.last_fire_at AS "lastFireAt", s.created_by AS "createdBy", s.created_at AS "createdAt", s.updated_at AS "updatedAt"`;
+
+/** The writable fields of a schedule. */
+export type ScheduleFields = Pick<
+  ScheduleRow,
+  | 'name'
+  | 'description'
+  | 'cron'
+  | 'intervalMs'
+  | 'timezone'
+  | 'anchorAt'
+  | 'task'
+  | 'queue'
+  | 'payload'
+  | 'jobOptions'
+  | 'misfirePolicy'
+  | 'catchUpMax'
+  | 'misfireGraceMs'
+  | 'overlapPolicy'
+  | 'paused'
+  | 'nextFireAt'
+>;
+
+function fieldValues(f: ScheduleFields): unknown[] {
+  return [
+    f.name,
+    f.description,
+    f.cron,
+    f.intervalMs,
+    f.timezone,
+    f.anchorAt,
+    f.task,
+    f.queue,
+    JSON.stringify(f.payload ?? null),
+    JSON.stringify(f.jobOptions),
+    f.misfirePolicy,
+    f.catchUpMax,
+    f.misfireGraceMs,
+    f.overlapPolicy,
+    f.paused,
+    f.nextFireAt,
+  ];
+}
+
+/** Insert a schedule. A duplicate name in the tenant raises unique_violation (23505). */
+export async function insertSchedule(
+  db: Queryable,
+  id: string,
+  tenantId: string,
+  createdBy: string | null,
+  fields: ScheduleFields,
+): Promise<ScheduleRow> {
+  const { rows } = await db.query<ScheduleRow>(
+    `INSERT INTO jobplane.schedules AS s (id, tenant_id, created_by, name, description, cron, interval_ms, timezone,
+       anchor_at, task, queue, payload, job_options, misfire_policy, catch_up_max, misfire_grace_ms, overlap_policy,
+       paused, next_fire_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13::jsonb, $14, $15, $16, $17, $18, $19)
+     RETURNING ${COLUMNS}`,
+    [id, tenantId, createdBy, ...fieldValues(fields)],
+  );
+  return rows[0]!;
+}
+
+/** Replace a schedule's writable fields. */
+export async function updateSchedule(db: Queryable, id: string, fields: ScheduleFields): Promise<ScheduleRow> {
+  const { rows } = await db.query<ScheduleRow>(
+    `UPDATE jobplane.schedules AS s SET name = $2, description = $3, cron = $4, interval_ms = $5, timezone = $6,
+       anchor_at = $7, task = $8, queue = $9, payload = $10::jsonb, job_options = $11::jsonb, misfire_policy = $12,
+       catch_up_max = $13, misfire_grace_ms = $14, overlap_policy = $15, paused = $16, next_fire_at = $17,
+       pending_fire_at = CASE WHEN $16 THEN NULL ELSE s.pending_fire_at END, updated_at = now()
+     WHERE s.id = $1 RETURNING ${COLUMNS}`,
+    [id, ...fieldValues(fields)],
+  );
+  return rows[0]!;
+}
+
+/** Fetch a schedule, optionally locking it. */
+export async function getSchedule(
+  db: Queryable,
+  tenantId: string | null,
+  id: string,
+  lock = false,
+): Promise<ScheduleRow | null> {
+  const { rows } = await db.query<ScheduleRow>(
+    `SELECT ${COLUMNS} FROM jobplane.schedules s WHERE s.id = $1 AND ($2::uuid IS NULL OR s.tenant_id = $2::uuid)
+     ${lock ? 'FOR UPDATE' : ''}`,
+    [id, tenantId],
+  );
+  return rows[0] ?? null;
+}
+
+/** Schedules of a tenant by name, keyset-paginated. */
+export async function listSchedules(
+  db: Queryable,
+  tenantId: string | null,
+  afterName: string | null,
+  limit: number,
+): Promise<ScheduleRow[]> {
+  const { rows } = await db.query<ScheduleRow>(
+    `SELECT ${COLUMNS} FROM jobplane.schedules s
+     WHERE ($1::uuid IS NULL OR s.tenant_id = $1::uuid) AND ($2::text IS NULL OR s.name > $2::text)
+     ORDER BY s.name LIMIT $3`,
+    [tenantId, afterName, limit],
+  );
+  return rows;
+}
+
+/** Delete a schedule (its runs go with it; its jobs stay). Returns whether it existed. */
+export async function deleteSchedule(db: Queryable, tenantId: string | null, id: string): Promise<ScheduleRow | null> {
+  const { rows } = await db.query<ScheduleRow>(
+    `DELETE FROM jobplane.schedules s WHERE s.id = $1 AND ($2::uuid IS NULL OR s.tenant_id = $2::uuid)
+     RETURNING ${COLUMNS}`,
+    [id, tenantId],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Lock schedules with work to do: a fire time that has come, or a buffered (queue-one) fire.
+ * Also returns the database clock, which all fire decisions use (D4). `tx` must be in a transaction.
+ */
+export async function lockDueSchedules(
+  tx: Queryable,
+  limit: number,
+): Promise<{ now: Date; schedules: ScheduleRow[] }> {
+  const { rows } = await tx.query<ScheduleRow & { dbNow: Date }>(
+    `SELECT ${COLUMNS}, now() AS "dbNow" FROM jobplane.schedules s
+     WHERE NOT s.paused AND ((s.next_fire_at IS NOT NULL AND s.next_fire_at <= now()) OR s.pending_fire_at IS NOT NULL)
+     ORDER BY s.next_fire_at NULLS LAST LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    [limit],
+  );
+  if (rows.length === 0) {
+    const { rows: clock } = await tx.query<{ now: Date }>('SELECT now() AS now');
+    return { now: clock[0]!.now, schedules: [] };
+  }
+  return { now: rows[0]!.dbNow, schedules: rows.map(({ dbNow: _dbNow, ...s }) => s) };
+}
+
+/** The soonest fire time of any active schedule (to sleep until it). */
+export async function nextDueAt(db: Queryable): Promise<{ next: Date | null; now: Date }> {
+  const { rows } = await db.query<{ next: Date | null; now: Date }>(
+    `SELECT (SELECT min(next_fire_at) FROM jobplane.schedules WHERE NOT paused AND next_fire_at IS NOT NULL) AS next,
+            now() AS now`,
+  );
+  return rows[0]!;
+}
+
+/** Record one fire time. Returns false when that fire time was already recorded (D7). */
+export async function insertScheduleRun(
+  tx: Queryable,
+  run: { scheduleId: string; fireAt: Date; outcome: 'enqueued' | 'skipped'; reason: string; jobId: string | null },
+): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO jobplane.schedule_runs (schedule_id, fire_at, outcome, reason, job_id) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (schedule_id, fire_at) DO NOTHING`,
+    [run.scheduleId, run.fireAt, run.outcome, run.reason, run.jobId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Jobs of a schedule that have not finished. */
+export async function activeScheduleJobs(
+  db: Queryable,
+  scheduleId: string,
+): Promise<Array<{ id: string; status: string }>> {
+  const { rows } = await db.query<{ id: string; status: string }>(
+    `SELECT id, status FROM jobplane.jobs
+     WHERE schedule_id = $1 AND status IN ('queued', 'scheduled', 'running') ORDER BY id`,
+    [scheduleId],
+  );
+  return rows;
+}
+
+/** Store the schedule's fire bookkeeping after the enqueuer handled it. */
+export async function setFireState(
+  tx: Queryable,
+  id: string,
+  state: { nextFireAt: Date | null; pendingFireAt: Date | null; lastFireAt: Date | null },
+): Promise<void> {
+  await tx.query(
+    `UPDATE jobplane.schedules SET next_fire_at = $2, pending_fire_at = $3,
+       last_fire_at = coalesce($4, last_fire_at) WHERE id = $1`,
+    [id, state.nextFireAt, state.pendingFireAt, state.lastFireAt],
+  );
+}
+
+/** One recorded fire of a schedule, with its job's status. */
+export interface ScheduleRunRow {
+  fireAt: Date;
+  outcome: 'enqueued' | 'skipped';
+  reason: string;
+  jobId: string | null;
+  jobStatus: string | null;
+  createdAt: Date;
+}
+
+/** Recorded fires, newest first. */
+export async function listScheduleRuns(
+  db: Queryable,
+  scheduleId: string,
+  before: Date | null,
+  limit: number,
+): Promise<ScheduleRunRow[]> {
+  const { rows } = await db.query<ScheduleRunRow>(
+    `SELECT r.fire_at AS "fireAt", r.outcome, r.reason, r.job_id AS "jobId", j.status AS "jobStatus",
+            r.created_at AS "createdAt"
+     FROM jobplane.schedule_runs r LEFT JOIN jobplane.jobs j ON j.id = r.job_id
+     WHERE r.schedule_id = $1 AND ($2::timestamptz IS NULL OR r.fire_at < $2::timestamptz)
+     ORDER BY r.fire_at DESC LIMIT $3`,
+    [scheduleId, before, limit],
+  );
+  return rows;
+}

@@ -1,0 +1,169 @@
+import { isJobStatus, type JobStatus } from '../core/job-states.js';
+import { checkInteger, parseTimestamp } from '../core/validate.js';
+import { AppError, invalidField } from '../errors/index.js';
+import { withTransaction, type Queryable } from '../db/pool.js';
+import {
+  cancelWaitingJob,
+  getJob,
+  getJobLogs,
+  listJobs,
+  lockJob,
+  requeueFinishedJob,
+  requestCancel,
+  rescheduleWaitingJob,
+  type JobLogLine,
+} from '../db/queries/job-admin.js';
+import type { JobRow } from '../db/queries/job-rows.js';
+import { notifyNewJobs } from '../db/queries/jobs.js';
+
+/** A change to a job, with the row before and after (for the audit log). */
+export interface JobChange {
+  before: JobRow;
+  after: JobRow;
+}
+
+/** Who acts on a job; `tenantId` null is an operator acting across tenants. */
+export interface Actor {
+  tenantId: string | null;
+  /** Recorded in the job's history. */
+  name?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reject ids that are not UUIDs before they reach SQL (no 22P02 from PostgreSQL). */
+export function checkJobId(id: string): string {
+  if (!UUID.test(id)) throw invalidField('/id', 'must be a UUID');
+  return id.toLowerCase();
+}
+
+async function requireJob(db: Queryable, actor: Actor, id: string, lock: boolean): Promise<JobRow> {
+  const job = lock ? await lockJob(db, actor.tenantId, checkJobId(id)) : await getJob(db, actor.tenantId, checkJobId(id));
+  if (!job) throw new AppError('JOB_NOT_FOUND', `no job ${id}`);
+  return job;
+}
+
+/** Read one job. */
+export async function readJob(db: Queryable, actor: Actor, id: string): Promise<JobRow> {
+  return requireJob(db, actor, id, false);
+}
+
+/**
+ * Cancel a job (DESIGN §2): queued/scheduled → cancelled at once; running → a cancel request
+ * that fires the handler's AbortSignal (the lease is revoked after the grace period if the
+ * handler does not stop). Cancelling a cancelled job is a no-op; finished jobs cannot be.
+ */
+export async function cancelJob(db: Queryable, actor: Actor, id: string): Promise<JobChange> {
+  return withTransaction(db, async (tx) => {
+    const before = await requireJob(tx, actor, id, true);
+    switch (before.status) {
+      case 'queued':
+      case 'scheduled': {
+        const after = await cancelWaitingJob(tx, before.id, {
+          attempt: before.attempt,
+          kind: 'cancelled',
+          message: `cancelled${actor.name ? ` by ${actor.name}` : ''} before it ran`,
+          workerId: null,
+          at: new Date().toISOString(),
+        });
+        return { before, after };
+      }
+      case 'running':
+        return { before, after: await requestCancel(tx, before.id) };
+      case 'cancelled':
+        return { before, after: before };
+      default:
+        throw new AppError('JOB_NOT_CANCELLABLE', `job ${before.id} is ${before.status}; only queued, scheduled or running jobs can be cancelled`);
+    }
+  });
+}
+
+/** Put a failed or cancelled job back in the queue with a fresh run of attempts. */
+export async function retryJob(db: Queryable, actor: Actor, id: string, options: { runAt?: unknown } = {}): Promise<JobChange> {
+  const runAt = options.runAt === undefined ? null : parseTimestamp(options.runAt, '/runAt');
+  if (runAt?.errors.length) throw new AppError('VALIDATION_FAILED', runAt.errors[0]!.message, { errors: runAt.errors });
+  const change = await withTransaction(db, async (tx) => {
+    const before = await requireJob(tx, actor, id, true);
+    if (before.status !== 'failed' && before.status !== 'cancelled') {
+      throw new AppError('JOB_NOT_RETRYABLE', `job ${before.id} is ${before.status}; only failed or cancelled jobs can be retried`);
+    }
+    return { before, after: await requeueFinishedJob(tx, before.id, runAt?.value ?? null) };
+  });
+  await notifyNewJobs(db);
+  return change;
+}
+
+/** Change when (and/or at which priority) a job that has not started runs. */
+export async function rescheduleJob(
+  db: Queryable,
+  actor: Actor,
+  id: string,
+  change: { runAt?: unknown; priority?: unknown },
+): Promise<JobChange> {
+  const runAt = change.runAt === undefined ? undefined : parseTimestamp(change.runAt, '/runAt');
+  const errors = [...(runAt?.errors ?? []), ...(change.priority === undefined ? [] : checkInteger(change.priority, '/priority', -1000, 1000))];
+  if (runAt === undefined && change.priority === undefined) errors.push({ pointer: '/', message: 'give runAt and/or priority' });
+  if (errors.length > 0) throw new AppError('VALIDATION_FAILED', errors[0]!.message, { errors });
+  const result = await withTransaction(db, async (tx) => {
+    const before = await requireJob(tx, actor, id, true);
+    if (before.status !== 'queued' && before.status !== 'scheduled') {
+      throw new AppError('JOB_NOT_RESCHEDULABLE', `job ${before.id} is ${before.status}; only jobs that have not started can be rescheduled`);
+    }
+    const after = await rescheduleWaitingJob(tx, before.id, { runAt: runAt?.value, priority: change.priority as number | undefined });
+    return { before, after };
+  });
+  await notifyNewJobs(db);
+  return result;
+}
+
+/** Filters for {@link searchJobs}; strings come straight from a query string. */
+export interface JobSearch {
+  status?: string | readonly string[];
+  queue?: string;
+  task?: string;
+  scheduleId?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** List jobs newest first with a cursor. */
+export async function searchJobs(
+  db: Queryable,
+  actor: Actor,
+  search: JobSearch,
+): Promise<{ jobs: JobRow[]; nextCursor: string | null }> {
+  const statuses = parseStatuses(search.status);
+  const limit = search.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidField('/limit', 'must be an integer between 1 and 500');
+  const jobs = await listJobs(db, {
+    tenantId: actor.tenantId,
+    statuses,
+    queue: search.queue,
+    task: search.task,
+    scheduleId: search.scheduleId === undefined ? undefined : checkJobId(search.scheduleId),
+    beforeId: search.cursor === undefined ? undefined : checkJobId(search.cursor),
+    limit: limit + 1,
+  });
+  const page = jobs.slice(0, limit);
+  return { jobs: page, nextCursor: jobs.length > limit ? page[page.length - 1]!.id : null };
+}
+
+function parseStatuses(value: string | readonly string[] | undefined): JobStatus[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = (typeof value === 'string' ? [value] : [...value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const bad = parts.filter((p) => !isJobStatus(p));
+  if (bad.length > 0) throw invalidField('/status', `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
+  return parts as JobStatus[];
+}
+
+/** Log lines of a job the actor may see. */
+export async function readJobLogs(
+  db: Queryable,
+  actor: Actor,
+  id: string,
+  options: { after?: string; limit?: number } = {},
+): Promise<JobLogLine[]> {
+  const job = await requireJob(db, actor, id, false);
+  if (options.after !== undefined && !/^\d{1,18}$/.test(options.after)) throw invalidField('/after', 'must be a log line id');
+  return getJobLogs(db, job.id, options.after ?? null, Math.min(options.limit ?? 500, 5000));
+}

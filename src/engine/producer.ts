@@ -1,0 +1,185 @@
+import type { Logger } from '../core/deps.js';
+import { silentLogger } from '../core/deps.js';
+import { normalizeJobSpec, type JobSpec } from '../core/job-spec.js';
+import { AppError } from '../errors/index.js';
+import type { Pool } from '../db/pool.js';
+import { isConnectionError } from '../db/pool.js';
+import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import { insertRows, toNewJobRow, type SubmitContext, type SubmittedJob } from './submit.js';
+
+/** Options for {@link JobProducer}. */
+export interface ProducerOptions {
+  /** Most jobs in one group commit. @defaultValue 1000 */
+  maxBatch?: number;
+  /** Group commits in flight at once. @defaultValue 2 */
+  maxInFlight?: number;
+  logger?: Logger;
+}
+
+interface Pending {
+  row: NewJobRow;
+  resolve: (job: SubmittedJob) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Submits jobs outside any caller transaction with group commit: single `add` calls that arrive
+ * while a commit is in flight are gathered into the next one, so N concurrent callers cost about
+ * one WAL flush instead of N. Each promise resolves only after its job is committed (guarantee 1).
+ *
+ * Wake-ups are sent after the commit, outside the insert transaction, and coalesced: PostgreSQL
+ * serialises the commits of every transaction that NOTIFYs behind one lock held across the WAL
+ * flush, so a NOTIFY inside each insert would cap throughput at one commit per flush. A NOTIFY
+ * alone writes no WAL. If this process died between commit and notify, the workers' polling
+ * backstop still finds the job.
+ */
+export class JobProducer {
+  private readonly pool: Pool;
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly logger: Logger;
+  private readonly pending: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private notifying = false;
+  private notifyAgain = false;
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(pool: Pool, options: ProducerOptions = {}) {
+    this.pool = pool;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxInFlight = options.maxInFlight ?? 2;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Submit one job; resolves once it is committed. */
+  add(spec: JobSpec, context: SubmitContext = {}): Promise<SubmittedJob> {
+    if (this.closed) return Promise.reject(new AppError('SHUTTING_DOWN', 'the producer is closed'));
+    let row: NewJobRow;
+    try {
+      row = toNewJobRow(normalizeJobSpec(spec, '', context.limits), context);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return new Promise<SubmittedJob>((resolve, reject) => {
+      this.pending.push({ row, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Submit many jobs (bulk): one statement per `maxBatch` jobs; resolves once all are committed. */
+  async addMany(specs: readonly JobSpec[], context: SubmitContext = {}): Promise<SubmittedJob[]> {
+    if (this.closed) throw new AppError('SHUTTING_DOWN', 'the producer is closed');
+    const rows = specs.map((spec, i) => toNewJobRow(normalizeJobSpec(spec, `/${i}`, context.limits), context));
+    const out: SubmittedJob[] = [];
+    for (let i = 0; i < rows.length; i += this.maxBatch) {
+      out.push(...(await this.insert(rows.slice(i, i + this.maxBatch))));
+    }
+    this.wake();
+    return out;
+  }
+
+  /** Wait for in-flight commits, then refuse new jobs. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight > 0 || this.pending.length > 0 || this.notifying) {
+      await new Promise<void>((resolve) => this.idle.add(resolve));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    // A microtask gathers every add() made in the same tick into the first batch.
+    queueMicrotask(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0 || this.inFlight >= this.maxInFlight) return;
+    const batch = this.pending.splice(0, this.maxBatch);
+    this.inFlight += 1;
+    try {
+      const submitted = await this.insertIsolating(batch);
+      submitted.forEach((result, i) => {
+        const item = batch[i]!;
+        if (result instanceof Error) item.reject(result);
+        else item.resolve(result);
+      });
+      this.wake();
+    } finally {
+      this.inFlight -= 1;
+      if (this.pending.length > 0) this.schedule();
+      this.settle();
+    }
+  }
+
+  /**
+   * Insert a batch; if the statement fails for a reason other than the connection, retry the
+   * rows one by one so only the offending caller gets the error.
+   */
+  private async insertIsolating(batch: Pending[]): Promise<Array<SubmittedJob | Error>> {
+    try {
+      return await this.insert(batch.map((p) => p.row));
+    } catch (error) {
+      if (batch.length === 1 || isConnectionError(error)) return batch.map(() => toAppError(error));
+      const results: Array<SubmittedJob | Error> = [];
+      for (const item of batch) {
+        try {
+          results.push(...(await this.insert([item.row])));
+        } catch (single) {
+          results.push(toAppError(single));
+        }
+      }
+      return results;
+    }
+  }
+
+  private async insert(rows: readonly NewJobRow[]): Promise<SubmittedJob[]> {
+    try {
+      return await insertRows(this.pool, rows);
+    } catch (error) {
+      throw toAppError(error);
+    }
+  }
+
+  /** Send one wake-up now, or one more after the one in flight (never more than one queued). */
+  private wake(): void {
+    if (this.notifying) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifying = true;
+    void (async () => {
+      try {
+        do {
+          this.notifyAgain = false;
+          await notifyNewJobs(this.pool).catch((error: unknown) =>
+            this.logger.warn({ err: (error as Error).message }, 'could not notify workers; they will poll'),
+          );
+        } while (this.notifyAgain);
+      } finally {
+        this.notifying = false;
+        this.settle();
+      }
+    })();
+  }
+
+  private settle(): void {
+    if (this.inFlight === 0 && this.pending.length === 0 && !this.notifying) {
+      for (const resolve of this.idle) resolve();
+      this.idle.clear();
+    }
+  }
+}
+
+function toAppError(error: unknown): Error {
+  if (error instanceof AppError) return error;
+  if (isConnectionError(error)) {
+    return new AppError('DATABASE_UNAVAILABLE', `the job was not stored: ${(error as Error).message}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,109 @@
+import type { JobStatus } from '../core/job-states.js';
+import { normalizeJobSpec, type JobSpec, type NormalizedJob } from '../core/job-spec.js';
+import { DEFAULT_TENANT_ID } from '../core/tenants.js';
+import type { JsonLimits } from '../core/validate.js';
+import { uuidv7 } from '../db/ids.js';
+import type { Queryable } from '../db/pool.js';
+import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+
+/** Who submits, for whom. */
+export interface SubmitContext {
+  /** Owning tenant. @defaultValue the default tenant */
+  tenantId?: string;
+  /** Actor recorded on the job (user or key id). */
+  createdBy?: string | null;
+  /** W3C traceparent of the submitting span. */
+  traceParent?: string | null;
+  /** Payload limits. */
+  limits?: JsonLimits;
+}
+
+/** What submitting one job returns. */
+export interface SubmittedJob {
+  id: string;
+  status: JobStatus;
+  runAt: Date;
+  createdAt: Date;
+  /** False when an idempotency key matched an existing job, which is returned instead. */
+  created: boolean;
+}
+
+/** Extra columns set only by the scheduler. */
+export interface ScheduleLink {
+  scheduleId: string;
+  fireAt: Date;
+}
+
+/** Turn a validated job into a row to insert. */
+export function toNewJobRow(job: NormalizedJob, context: SubmitContext, link?: ScheduleLink): NewJobRow {
+  return {
+    id: uuidv7(),
+    tenant_id: context.tenantId ?? DEFAULT_TENANT_ID,
+    queue: job.queue,
+    task: job.task,
+    payload: job.payload,
+    priority: job.priority,
+    run_at: job.runAt ? job.runAt.toISOString() : null,
+    delay_ms: job.delayMs,
+    max_attempts: job.maxAttempts,
+    backoff: (job.backoff as Record<string, unknown> | null) ?? null,
+    timeout_ms: job.timeoutMs,
+    idempotency_key: job.idempotencyKey,
+    labels: job.labels,
+    placement: job.placement,
+    placement_zone: job.placementZone,
+    placement_worker: job.placementWorker,
+    deadline_at: job.deadlineAt ? job.deadlineAt.toISOString() : null,
+    schedule_id: link?.scheduleId ?? null,
+    fire_at: link ? link.fireAt.toISOString() : null,
+    trace_parent: context.traceParent ?? null,
+    created_by: context.createdBy ?? null,
+  };
+}
+
+/**
+ * Insert rows and answer in input order. Rows skipped for an existing idempotency key are
+ * answered with the existing job (`created: false`).
+ */
+export async function insertRows(db: Queryable, rows: readonly NewJobRow[]): Promise<SubmittedJob[]> {
+  const inserted = await insertJobs(db, rows);
+  const byId = new Map(inserted.map((r) => [r.id, r]));
+  const missing = rows.filter((r) => !byId.has(r.id));
+  const existing =
+    missing.length === 0
+      ? []
+      : await findByIdempotencyKeys(
+          db,
+          missing.map((r) => ({ tenantId: r.tenant_id, key: r.idempotency_key ?? '' })),
+        );
+  const byKey = new Map(existing.map((e) => [`${e.tenantId}\u0000${e.idempotencyKey}`, e]));
+  return rows.map((row) => {
+    const own = byId.get(row.id);
+    if (own) return { id: own.id, status: 'queued', runAt: own.runAt, createdAt: own.createdAt, created: true };
+    const found = byKey.get(`${row.tenant_id}\u0000${row.idempotency_key ?? ''}`);
+    if (!found) throw new Error(`job ${row.id} was neither inserted nor found by its idempotency key`);
+    return { id: found.id, status: found.status as JobStatus, runAt: found.runAt, createdAt: found.createdAt, created: false };
+  });
+}
+
+/**
+ * Add a job through `db`, which may be the caller's own transaction (transactional enqueue,
+ * guarantee 4): the job exists if and only if that transaction commits, and the wake-up
+ * notification is delivered at that commit.
+ */
+export async function addJob(db: Queryable, spec: JobSpec, context: SubmitContext = {}): Promise<SubmittedJob> {
+  const [job] = await addJobs(db, [spec], context);
+  return job!;
+}
+
+/** Add several jobs in one statement through `db` (see {@link addJob}). */
+export async function addJobs(
+  db: Queryable,
+  specs: readonly JobSpec[],
+  context: SubmitContext = {},
+): Promise<SubmittedJob[]> {
+  const rows = specs.map((spec, i) => toNewJobRow(normalizeJobSpec(spec, specs.length > 1 ? `/${i}` : '', context.limits), context));
+  const submitted = await insertRows(db, rows);
+  await notifyNewJobs(db);
+  return submitted;
+}
