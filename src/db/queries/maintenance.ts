@@ -83,7 +83,7 @@ export async function deleteExpiredJobs(
 ): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `WITH bound AS (
-       SELECT (lpad(to_hex((extract(epoch FROM now() - least($1, $2) * interval '1 millisecond') * 1000)::bigint), 12, '0')
+       SELECT (lpad(to_hex((extract(epoch FROM now() - least($1::bigint, $2::bigint) * interval '1 millisecond') * 1000)::bigint), 12, '0')
                || '00000000000000000000')::uuid AS max_id
      ), doomed AS (
        SELECT j.id FROM jobplane.jobs j, bound

@@ -1,5 +1,13 @@
 import type { Queryable } from '../pool.js';
 
+/** Channel on which schedule edits wake the scheduler (payload empty). */
+export const SCHEDULES_CHANNEL = 'jobplane_schedules';
+
+/** Wake the scheduler (delivered at commit when inside a transaction). */
+export async function notifySchedulesChanged(db: Queryable): Promise<void> {
+  await db.query(`SELECT pg_notify('${SCHEDULES_CHANNEL}', '')`);
+}
+
 /** Overlap policy when the previous run is still going (DESIGN §4). */
 export type OverlapPolicy = 'allow' | 'skip' | 'queue-one' | 'cancel-previous';
 

@@ -1,0 +1,124 @@
+import { AppError } from '../errors/index.js';
+import { SETTINGS, type Setting } from './settings.js';
+
+export { SETTINGS, type Setting } from './settings.js';
+
+/** The validated, frozen configuration. */
+export interface Config {
+  databaseUrl: string | null;
+  dbPoolMax: number;
+  dataDir: string;
+  ephemeral: boolean;
+  roles: readonly Role[];
+  port: number;
+  logLevel: string;
+  workerConcurrency: number;
+  workerPrefetch: number;
+  workerQueues: readonly string[];
+  workerTasks: readonly string[];
+  workerZone: string | null;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  cancelGraceMs: number;
+  leaderTtlMs: number;
+  retentionCompletedMs: number;
+  retentionFailedMs: number;
+  httpAllowPrivate: boolean;
+  httpAllowedHosts: readonly string[];
+  shellEnabled: boolean;
+  shellAllowedCommands: readonly string[];
+}
+
+/** A process role. */
+export type Role = 'api' | 'scheduler' | 'worker';
+const ROLES: readonly Role[] = ['api', 'scheduler', 'worker'];
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parse `500ms`, `30s`, `5m`, `2h`, `7d` or plain milliseconds. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(text.trim());
+  return m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : null;
+}
+
+function parse(setting: Setting, raw: string): { value?: unknown; error?: string } {
+  switch (setting.type) {
+    case 'string':
+      return { value: raw };
+    case 'integer':
+      return /^\d+$/.test(raw.trim()) ? { value: Number(raw) } : { error: 'must be a whole number' };
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(raw)) return { value: true };
+      if (/^(0|false|no|off|)$/i.test(raw)) return { value: false };
+      return { error: 'must be true or false' };
+    case 'duration': {
+      const ms = parseDuration(raw);
+      return ms === null ? { error: 'must be a duration like 500ms, 30s, 5m, 2h or 7d' } : { value: ms };
+    }
+    case 'list':
+      return { value: raw.split(',').map((s) => s.trim()).filter(Boolean) };
+  }
+}
+
+/**
+ * Build the configuration from environment variables and CLI flags (flags win). The only reader
+ * of the environment: entry points pass `process.env` in. Every problem is reported at once.
+ */
+export function loadConfig(env: Record<string, string | undefined>, flags: Record<string, string | boolean | undefined> = {}): Config {
+  const values: Record<string, unknown> = {};
+  const errors: string[] = [];
+  for (const setting of SETTINGS as readonly Setting[]) {
+    const flag = setting.flag ? flags[setting.flag.slice(2)] : undefined;
+    const raw = flag !== undefined ? String(flag) : env[setting.env];
+    if (raw === undefined || (raw === '' && setting.type !== 'boolean')) {
+      values[setting.key] = setting.default;
+      continue;
+    }
+    const parsed = parse(setting, raw);
+    if (parsed.error) errors.push(`${setting.env}${setting.flag ? ` (${setting.flag})` : ''} ${parsed.error}`);
+    else values[setting.key] = parsed.value;
+  }
+  const roles = values.roles as string[];
+  const badRoles = roles.filter((r) => !ROLES.includes(r as Role));
+  if (badRoles.length > 0) errors.push(`JOBPLANE_ROLES (--role) has unknown roles: ${badRoles.join(', ')} (known: ${ROLES.join(', ')})`);
+  if (!LOG_LEVELS.includes(values.logLevel as string)) errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if ((values.workerConcurrency as number) < 1) errors.push('JOBPLANE_WORKER_CONCURRENCY must be at least 1');
+  if ((values.leaseMs as number) < 1000) errors.push('JOBPLANE_LEASE must be at least 1s');
+  if (errors.length > 0) throw new AppError('CONFIG_INVALID', `invalid configuration:\n  - ${errors.join('\n  - ')}`);
+  const databaseUrl = (values.databaseUrl as string | null) ?? urlFromParts(values);
+  return Object.freeze({ ...(values as unknown as Config), databaseUrl, roles: roles as Role[] });
+}
+
+function urlFromParts(v: Record<string, unknown>): string | null {
+  if (!v.dbHost) return null;
+  const url = new URL('postgres://localhost');
+  url.hostname = v.dbHost as string;
+  url.port = String(v.dbPort);
+  url.username = v.dbUser as string;
+  if (v.dbPassword) url.password = v.dbPassword as string;
+  url.pathname = `/${v.dbName as string}`;
+  const ssl = v.sslMode as string | null;
+  if (ssl) url.searchParams.set('sslmode', ssl === 'true' ? 'require' : ssl === 'false' ? 'disable' : ssl);
+  return url.toString();
+}
+
+/** Render the settings table as Markdown (docs/configuration.md). */
+export function renderConfigurationDoc(): string {
+  const rows = (SETTINGS as readonly Setting[]).map((s) => {
+    const def = s.default === null ? '—' : Array.isArray(s.default) ? (s.default.length ? s.default.join(',') : '(empty)') : s.type === 'duration' ? `${String(s.default)} ms` : String(s.default);
+    return `| \`${s.env}\` | ${s.flag ? `\`${s.flag}\`` : ''} | ${s.type} | \`${def}\` | ${s.description} |`;
+  });
+  return [
+    '# Configuration',
+    '',
+    'Generated from `src/config/settings.ts` by `npm run docs:config`; a test fails when this file is stale.',
+    'Environment variables are read once at start; a CLI flag wins over its variable. Durations accept',
+    '`500ms`, `30s`, `5m`, `2h`, `7d` or plain milliseconds. Invalid values stop the program with every problem listed.',
+    '',
+    '| variable | flag | type | default | meaning |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,51 @@
+/**
+ * Every setting Jobplane reads, in one table: environment variable, CLI flag, type, default and
+ * meaning. `docs/configuration.md` is generated from this table (`npm run docs:config`) and a
+ * test fails when the two drift apart.
+ */
+
+/** The type of a setting's value. */
+export type SettingType = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
+
+/** One setting. */
+export interface Setting {
+  key: string;
+  env: string;
+  flag?: string;
+  type: SettingType;
+  default: string | number | boolean | readonly string[] | null;
+  description: string;
+}
+
+/** The settings, grouped by concern. */
+export const SETTINGS = [
+  { key: 'databaseUrl', env: 'DATABASE_URL', flag: '--database-url', type: 'string', default: null, description: 'PostgreSQL connection URL. When neither it nor DB_HOST is set, an embedded PostgreSQL is started (data in JOBPLANE_DATA_DIR).' },
+  { key: 'dbHost', env: 'DB_HOST', type: 'string', default: null, description: 'Alternative to DATABASE_URL: server host.' },
+  { key: 'dbPort', env: 'DB_PORT', type: 'integer', default: 5432, description: 'Server port (with DB_HOST).' },
+  { key: 'dbUser', env: 'DB_USER', type: 'string', default: 'postgres', description: 'User (with DB_HOST).' },
+  { key: 'dbPassword', env: 'DB_PASSWORD', type: 'string', default: null, description: 'Password (with DB_HOST).' },
+  { key: 'dbName', env: 'DB_NAME', type: 'string', default: 'jobplane', description: 'Database name (with DB_HOST).' },
+  { key: 'sslMode', env: 'SSL_MODE', type: 'string', default: null, description: 'libpq sslmode (disable, require, verify-full; true = require) (with DB_HOST).' },
+  { key: 'dbPoolMax', env: 'JOBPLANE_DB_POOL_MAX', type: 'integer', default: 10, description: 'Connections per pool.' },
+  { key: 'dataDir', env: 'JOBPLANE_DATA_DIR', flag: '--data-dir', type: 'string', default: './.jobplane', description: 'Where the embedded PostgreSQL keeps its data.' },
+  { key: 'ephemeral', env: 'JOBPLANE_EPHEMERAL', flag: '--ephemeral', type: 'boolean', default: false, description: 'Embedded PostgreSQL in a temporary folder, deleted at exit.' },
+  { key: 'roles', env: 'JOBPLANE_ROLES', flag: '--role', type: 'list', default: ['scheduler', 'worker'], description: 'Roles this process runs: scheduler, worker (api comes with the REST API).' },
+  { key: 'port', env: 'PORT', flag: '--port', type: 'integer', default: 8080, description: 'HTTP port of the api role.' },
+  { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', type: 'string', default: 'info', description: 'trace, debug, info, warn, error or silent.' },
+  { key: 'workerConcurrency', env: 'JOBPLANE_WORKER_CONCURRENCY', flag: '--concurrency', type: 'integer', default: 10, description: 'Handlers the worker role runs at once.' },
+  { key: 'workerPrefetch', env: 'JOBPLANE_WORKER_PREFETCH', type: 'integer', default: 0, description: 'Jobs claimed ahead of free slots.' },
+  { key: 'workerQueues', env: 'JOBPLANE_WORKER_QUEUES', flag: '--queues', type: 'list', default: ['*'], description: 'Queues the worker role serves (* = all).' },
+  { key: 'workerTasks', env: 'JOBPLANE_WORKER_TASKS', flag: '--tasks', type: 'list', default: ['http', 'fibonacci', 'sleep', 'noop'], description: 'Built-in tasks the worker role runs (http, fibonacci, sleep, noop, shell).' },
+  { key: 'workerZone', env: 'JOBPLANE_WORKER_ZONE', flag: '--zone', type: 'string', default: null, description: 'Zone of the worker role, for placement.' },
+  { key: 'leaseMs', env: 'JOBPLANE_LEASE', type: 'duration', default: 30_000, description: 'Lease length; a crashed worker\'s jobs run again after about this long.' },
+  { key: 'pollIntervalMs', env: 'JOBPLANE_POLL_INTERVAL', type: 'duration', default: 2000, description: 'Workers\' polling backstop when no notification arrives.' },
+  { key: 'shutdownGraceMs', env: 'JOBPLANE_SHUTDOWN_GRACE', type: 'duration', default: 30_000, description: 'On SIGTERM, how long running jobs may finish before they are released.' },
+  { key: 'cancelGraceMs', env: 'JOBPLANE_CANCEL_GRACE', type: 'duration', default: 30_000, description: 'How long a cancelled running job may take to stop before its lease is revoked.' },
+  { key: 'leaderTtlMs', env: 'JOBPLANE_LEADER_TTL', type: 'duration', default: 15_000, description: 'Scheduler leader lease; a dead leader is replaced within this.' },
+  { key: 'retentionCompletedMs', env: 'JOBPLANE_RETENTION_COMPLETED', type: 'duration', default: 7 * 86_400_000, description: 'Keep completed jobs this long.' },
+  { key: 'retentionFailedMs', env: 'JOBPLANE_RETENTION_FAILED', type: 'duration', default: 30 * 86_400_000, description: 'Keep failed and cancelled jobs this long.' },
+  { key: 'httpAllowPrivate', env: 'JOBPLANE_HTTP_ALLOW_PRIVATE', type: 'boolean', default: false, description: 'Let the http task reach private, loopback and link-local addresses.' },
+  { key: 'httpAllowedHosts', env: 'JOBPLANE_HTTP_ALLOWED_HOSTS', type: 'list', default: [], description: 'Hosts or CIDRs the http task may reach even though they are private.' },
+  { key: 'shellEnabled', env: 'JOBPLANE_SHELL_ENABLED', type: 'boolean', default: false, description: 'Enable the shell task (argv only, no shell).' },
+  { key: 'shellAllowedCommands', env: 'JOBPLANE_SHELL_ALLOWED_COMMANDS', type: 'list', default: [], description: 'Executables the shell task may run (empty = any).' },
+] as const satisfies readonly Setting[];

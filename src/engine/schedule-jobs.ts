@@ -1,0 +1,41 @@
+import { normalizeJobSpec } from '../core/job-spec.js';
+import type { Queryable } from '../db/pool.js';
+import { cancelWaitingJob, requestCancel } from '../db/queries/job-admin.js';
+import { insertScheduleRun, type ScheduleRow } from '../db/queries/schedules.js';
+import { insertRows, toNewJobRow } from './submit.js';
+
+/**
+ * Create the job for one fire time of a schedule, inside `tx`. The schedule_runs row is written
+ * first: its primary key (schedule, fire time) makes a second scheduler's attempt for the same
+ * fire time a no-op (guarantee 3), even with two leaders at once. Returns the job id, or null when
+ * this fire time was already handled.
+ */
+export async function enqueueFire(tx: Queryable, schedule: ScheduleRow, fireAt: Date, reason: string): Promise<string | null> {
+  const spec = normalizeJobSpec({ ...schedule.jobOptions, task: schedule.task, queue: schedule.queue, payload: schedule.payload });
+  const row = toNewJobRow(spec, { tenantId: schedule.tenantId, createdBy: `schedule:${schedule.name}` }, { scheduleId: schedule.id, fireAt });
+  const fresh = await insertScheduleRun(tx, { scheduleId: schedule.id, fireAt, outcome: 'enqueued', reason, jobId: row.id });
+  if (!fresh) return null;
+  await insertRows(tx, [row]);
+  return row.id;
+}
+
+/** Record a fire time that produced no job, and why. */
+export async function recordSkip(tx: Queryable, scheduleId: string, fireAt: Date, reason: string): Promise<void> {
+  await insertScheduleRun(tx, { scheduleId, fireAt, outcome: 'skipped', reason, jobId: null });
+}
+
+/** Cancel the still-active jobs of a schedule (overlap policy `cancel-previous`). */
+export async function cancelActive(tx: Queryable, jobs: ReadonlyArray<{ id: string; status: string }>, by: string): Promise<void> {
+  for (const job of jobs) {
+    if (job.status === 'running') await requestCancel(tx, job.id);
+    else {
+      await cancelWaitingJob(tx, job.id, {
+        attempt: 0,
+        kind: 'cancelled',
+        message: `cancelled by ${by}: a newer fire replaced it`,
+        workerId: null,
+        at: new Date().toISOString(),
+      });
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * `jobplane`: submit and manage jobs and schedules straight against PostgreSQL, and run workers.
+ * @packageDocumentation
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { JobSpec } from './core/job-spec.js';
+import { isTerminal } from './core/job-states.js';
+import { DEFAULT_TENANT_ID } from './core/tenants.js';
+import { migrate } from './db/migrator.js';
+import { createPool, type Pool } from './db/pool.js';
+import type { JobRow } from './db/queries/job-rows.js';
+import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type JobSearch } from './engine/job-service.js';
+import { JobProducer } from './engine/producer.js';
+import { createSchedule, previewSchedule, readScheduleRuns, removeSchedule, setSchedulePaused, triggerSchedule, updateScheduleFields } from './engine/schedule-service.js';
+import type { SubmittedJob } from './engine/submit.js';
+import { createWorker, type Worker, type WorkerOptions } from './worker/worker.js';
+
+export { addJob, addJobs, type SubmitContext, type SubmittedJob } from './engine/submit.js';
+export type { JobSpec, PlacementOptions } from './core/job-spec.js';
+export type { ScheduleSpec, OverlapPolicy } from './core/schedule-spec.js';
+export type { MisfirePolicy } from './core/schedule-plan.js';
+export type { BackoffOptions } from './core/backoff.js';
+export { JOB_STATUSES, type JobStatus } from './core/job-states.js';
+export type { JobRow } from './db/queries/job-rows.js';
+export type { ScheduleRow, ScheduleRunRow } from './db/queries/schedules.js';
+export type { Queryable } from './db/pool.js';
+export { AppError, isAppError, ERROR_CODES, type ErrorCode, PermanentError, RetryAfterError, CancelError } from './errors/index.js';
+export { DEFAULT_TENANT_ID } from './core/tenants.js';
+
+/** Options for {@link createJobplane}. */
+export interface JobplaneOptions {
+  databaseUrl: string;
+  /** Tenant used by every call. @defaultValue the default tenant */
+  tenantId?: string;
+  /** Apply migrations on open. @defaultValue true */
+  migrate?: boolean;
+  /** Pool size. @defaultValue 10 */
+  poolMax?: number;
+}
+
+/** A connection to Jobplane through PostgreSQL (no server needed). */
+export interface Jobplane {
+  pool: Pool;
+  jobs: {
+    add(spec: JobSpec): Promise<SubmittedJob>;
+    addMany(specs: readonly JobSpec[]): Promise<SubmittedJob[]>;
+    get(id: string): Promise<JobRow>;
+    list(search?: JobSearch): Promise<{ jobs: JobRow[]; nextCursor: string | null }>;
+    cancel(id: string): Promise<JobRow>;
+    retry(id: string): Promise<JobRow>;
+    reschedule(id: string, change: { runAt?: Date | string; priority?: number }): Promise<JobRow>;
+    logs(id: string): ReturnType<typeof readJobLogs>;
+    /** Poll until the job is completed, failed or cancelled. */
+    waitFor(id: string, options?: { timeoutMs?: number }): Promise<JobRow>;
+  };
+  schedules: {
+    create(spec: unknown): ReturnType<typeof createSchedule>;
+    update(id: string, patch: unknown): ReturnType<typeof updateScheduleFields>;
+    pause(id: string): ReturnType<typeof setSchedulePaused>;
+    resume(id: string): ReturnType<typeof setSchedulePaused>;
+    trigger(id: string): ReturnType<typeof triggerSchedule>;
+    preview(id: string, count?: number): Promise<Date[]>;
+    runs(id: string): ReturnType<typeof readScheduleRuns>;
+    remove(id: string): ReturnType<typeof removeSchedule>;
+  };
+  /** A worker sharing this pool (call `start()`). */
+  worker(options: Omit<WorkerOptions, 'pool' | 'databaseUrl'>): Worker;
+  close(): Promise<void>;
+}
+
+/** Open Jobplane on a PostgreSQL database. */
+export async function createJobplane(options: JobplaneOptions): Promise<Jobplane> {
+  const pool = createPool({ connectionString: options.databaseUrl, max: options.poolMax ?? 10 });
+  if (options.migrate ?? true) await migrate(pool);
+  const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+  const actor = { tenantId };
+  const producer = new JobProducer(pool);
+  const workers: Worker[] = [];
+  let closing: Promise<void> | null = null;
+  return {
+    pool,
+    jobs: {
+      add: (spec) => producer.add(spec, { tenantId }),
+      addMany: (specs) => producer.addMany(specs, { tenantId }),
+      get: (id) => readJob(pool, actor, id),
+      list: (search = {}) => searchJobs(pool, actor, search),
+      cancel: async (id) => (await cancelJob(pool, actor, id)).after,
+      retry: async (id) => (await retryJob(pool, actor, id)).after,
+      reschedule: async (id, change) => (await rescheduleJob(pool, actor, id, change)).after,
+      logs: (id) => readJobLogs(pool, actor, id),
+      async waitFor(id, { timeoutMs = 60_000 } = {}) {
+        const deadline = Date.now() + timeoutMs;
+        for (let wait = 10; ; wait = Math.min(wait * 2, 500)) {
+          const job = await readJob(pool, actor, id);
+          if (isTerminal(job.status) || Date.now() > deadline) return job;
+          await delay(wait);
+        }
+      },
+    },
+    schedules: {
+      create: (spec) => createSchedule(pool, actor, spec),
+      update: (id, patch) => updateScheduleFields(pool, actor, id, patch),
+      pause: (id) => setSchedulePaused(pool, actor, id, true),
+      resume: (id) => setSchedulePaused(pool, actor, id, false),
+      trigger: (id) => triggerSchedule(pool, actor, id),
+      preview: (id, count) => previewSchedule(pool, actor, { id }, count),
+      runs: (id) => readScheduleRuns(pool, actor, id),
+      remove: (id) => removeSchedule(pool, actor, id),
+    },
+    worker(workerOptions) {
+      const worker = createWorker({ ...workerOptions, pool });
+      workers.push(worker);
+      return worker;
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.all(workers.map((w) => w.stop()));
+        await producer.close();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}

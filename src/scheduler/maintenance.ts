@@ -1,0 +1,117 @@
+import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
+import type { Logger } from '../core/deps.js';
+import { greenestZone, type PlacementPolicy } from '../core/placement.js';
+import { withTransaction, type Pool } from '../db/pool.js';
+import { notifyNewJobs } from '../db/queries/jobs.js';
+import {
+  assignZones,
+  deleteExpiredJobs,
+  deleteOldRecords,
+  listLiveZones,
+  lockExpiredLeases,
+  lockUnplacedJobs,
+  placeExplicitJobs,
+  resolveExpiredLeases,
+  revokeOverdueCancels,
+  type LeaseResolution,
+} from '../db/queries/maintenance.js';
+
+const BATCH = 500;
+
+/**
+ * Rescuer: running jobs whose lease expired (the worker crashed or was cut off) go back to the
+ * queue with backoff, or fail when their run has no attempts left (D6, D12: a crash counts as an
+ * attempt). Also revokes running jobs whose cancel request outlived the grace period.
+ */
+export class LeaseRescuer {
+  constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+    private readonly options: { cancelGraceMs: number; random?: () => number },
+  ) {}
+
+  /** Returns how many jobs were rescued or revoked. */
+  async runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const resolved = await withTransaction(this.pool, async (tx) => {
+        const expired = await lockExpiredLeases(tx, BATCH);
+        const at = new Date().toISOString();
+        const resolutions = expired.map((job): LeaseResolution => {
+          const left = job.maxAttempts - (job.attempt - job.attemptBase);
+          const status = job.cancelRequested ? 'cancelled' : left > 0 ? 'queued' : 'failed';
+          const delayMs = status === 'queued' ? backoffDelayMs(resolveBackoff(job.backoff), job.attempt - job.attemptBase, this.options.random ?? Math.random) : 0;
+          return {
+            id: job.id,
+            status,
+            delayMs,
+            error: { attempt: job.attempt, kind: 'lease-expired', message: 'the lease expired: the worker stopped heartbeating (crashed, killed or cut off)', workerId: job.workerId, at },
+          };
+        });
+        await resolveExpiredLeases(tx, resolutions);
+        return resolutions.length;
+      });
+      total += resolved;
+      if (resolved < BATCH) break;
+    }
+    const revoked = await revokeOverdueCancels(this.pool, this.options.cancelGraceMs, BATCH);
+    if (total > 0) {
+      this.logger.warn({ rescued: total }, 'rescued jobs whose lease expired');
+      await notifyNewJobs(this.pool);
+    }
+    return total + revoked.length;
+  }
+}
+
+/** Cleaner: applies retention to finished jobs (with their log lines), old schedule runs and dead workers. */
+export class RetentionCleaner {
+  constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+    private readonly options: { completedMs: number; failedMs: number },
+  ) {}
+
+  /** Returns how many jobs were deleted. Bounded work per call. */
+  async runOnce(): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < 20; i++) {
+      const n = await deleteExpiredJobs(this.pool, { completedMs: this.options.completedMs, failedMs: this.options.failedMs }, 5000);
+      deleted += n;
+      if (n < 5000) break;
+    }
+    await deleteOldRecords(this.pool, Math.max(this.options.completedMs, this.options.failedMs));
+    if (deleted > 0) this.logger.info({ deleted }, 'deleted jobs past retention');
+    return deleted;
+  }
+}
+
+/** Placer: moves due jobs that need placement to `scheduled` on a zone or worker. */
+export class Placer {
+  constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+    private readonly options: { workerStaleMs: number; policy?: PlacementPolicy },
+  ) {}
+
+  /** Returns how many jobs were placed. */
+  async runOnce(): Promise<number> {
+    let placed = await placeExplicitJobs(this.pool, BATCH);
+    placed += await withTransaction(this.pool, async (tx) => {
+      const jobs = await lockUnplacedJobs(tx, BATCH);
+      if (jobs.length === 0) return 0;
+      const zones = await listLiveZones(tx, this.options.workerStaleMs);
+      const policy = this.options.policy ?? greenestZone;
+      const assignments = jobs.flatMap((job) => {
+        const zone = policy(job, zones);
+        return zone ? [{ id: job.id, zone }] : [];
+      });
+      await assignZones(tx, assignments);
+      return assignments.length;
+    });
+    if (placed > 0) {
+      this.logger.debug({ placed }, 'placed jobs');
+      await notifyNewJobs(this.pool);
+    }
+    return placed;
+  }
+}

@@ -1,0 +1,263 @@
+import { EventEmitter } from 'node:events';
+import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import type { PlacementPolicy } from '../core/placement.js';
+import { uuidv7 } from '../db/ids.js';
+import { NotificationListener } from '../db/listener.js';
+import { createPool, type Pool } from '../db/pool.js';
+import { JOBS_CHANNEL } from '../db/queries/jobs.js';
+import { acquireLeaderLease, releaseLeaderLease } from '../db/queries/maintenance.js';
+import { nextDueAt, SCHEDULES_CHANNEL } from '../db/queries/schedules.js';
+import { CronEnqueuer } from './cron-enqueuer.js';
+import { LeaseRescuer, Placer, RetentionCleaner } from './maintenance.js';
+
+const LEADER_LEASE = 'scheduler';
+
+/** Options for {@link createScheduler}. */
+export interface SchedulerOptions {
+  databaseUrl?: string;
+  pool?: Pool;
+  /** Leader lease length; a dead leader is replaced after at most this. @defaultValue 15000 */
+  leaderTtlMs?: number;
+  /** Longest sleep between passes. @defaultValue 1000 */
+  tickMs?: number;
+  /** How often expired leases are rescued. @defaultValue 2000 */
+  rescueIntervalMs?: number;
+  /** How often retention is applied. @defaultValue 60000 */
+  cleanIntervalMs?: number;
+  /** Grace for a cancelled running job before its lease is revoked. @defaultValue 30000 */
+  cancelGraceMs?: number;
+  /** Keep completed jobs this long. @defaultValue 7 days */
+  retentionCompletedMs?: number;
+  /** Keep failed and cancelled jobs this long. @defaultValue 30 days */
+  retentionFailedMs?: number;
+  /** A worker whose heartbeat is older than this is not live (placement). @defaultValue 45000 */
+  workerStaleMs?: number;
+  /** Zone choice for `placement: { policy: 'greenest' }`. */
+  placementPolicy?: PlacementPolicy;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/** Events a scheduler emits. */
+export interface SchedulerEvents {
+  elected: [];
+  demoted: [];
+  pass: [{ leader: boolean; fired: number }];
+  failure: [{ during: string; error: unknown }];
+}
+
+/**
+ * The maintenance role (DESIGN §5): elects one leader through a lease row in PostgreSQL (D8: a
+ * random per-process id, renewal scoped to the owner, step down on any failure), and while leader
+ * runs the cron enqueuer, the placer, the lease rescuer and the retention cleaner.
+ */
+export class Scheduler {
+  /** This process's candidate id. */
+  readonly id: string = uuidv7();
+  readonly events = new EventEmitter<SchedulerEvents>();
+  private readonly pool: Pool;
+  private readonly ownsPool: boolean;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock'>>;
+  private readonly enqueuer: CronEnqueuer;
+  private readonly rescuer: LeaseRescuer;
+  private readonly cleaner: RetentionCleaner;
+  private readonly placer: Placer;
+  private readonly listener: NotificationListener;
+  private leaderUntil = 0;
+  private lastRenew = -Infinity;
+  private lastRescue = -Infinity;
+  private lastClean = -Infinity;
+  private running = false;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private woken = false;
+  private pokeTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: SchedulerOptions) {
+    if (!options.pool && !options.databaseUrl) throw new Error('createScheduler needs `databaseUrl` or `pool`');
+    this.logger = (options.logger ?? silentLogger).child({ schedulerId: this.id });
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? createPool({ connectionString: options.databaseUrl!, max: 4, applicationName: 'jobplane-scheduler', logger: this.logger });
+    this.clock = options.clock ?? systemClock;
+    this.opts = {
+      leaderTtlMs: options.leaderTtlMs ?? 15_000,
+      tickMs: options.tickMs ?? 1000,
+      rescueIntervalMs: options.rescueIntervalMs ?? 2000,
+      cleanIntervalMs: options.cleanIntervalMs ?? 60_000,
+      cancelGraceMs: options.cancelGraceMs ?? 30_000,
+      retentionCompletedMs: options.retentionCompletedMs ?? 7 * 86_400_000,
+      retentionFailedMs: options.retentionFailedMs ?? 30 * 86_400_000,
+      workerStaleMs: options.workerStaleMs ?? 45_000,
+    };
+    this.enqueuer = new CronEnqueuer(this.pool, this.logger);
+    this.rescuer = new LeaseRescuer(this.pool, this.logger, { cancelGraceMs: this.opts.cancelGraceMs });
+    this.cleaner = new RetentionCleaner(this.pool, this.logger, { completedMs: this.opts.retentionCompletedMs, failedMs: this.opts.retentionFailedMs });
+    this.placer = new Placer(this.pool, this.logger, {
+      workerStaleMs: this.opts.workerStaleMs,
+      ...(options.placementPolicy ? { policy: options.placementPolicy } : {}),
+    });
+    this.listener = new NotificationListener({
+      pool: this.pool,
+      channels: [SCHEDULES_CHANNEL, JOBS_CHANNEL],
+      logger: this.logger,
+      onNotification: () => this.poke(),
+      onConnected: () => this.poke(),
+    });
+  }
+
+  /** Whether this process holds the leader lease (as of its last successful renewal). */
+  get isLeader(): boolean {
+    return this.clock.nowMs() < this.leaderUntil;
+  }
+
+  /** Start electing and, while leader, maintaining. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.listener.start();
+    this.loop = this.run();
+  }
+
+  /** Stop and hand the lease back so another scheduler takes over at once. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.running = false;
+    this.poke();
+    await this.loop;
+    await this.listener.stop();
+    // Also after runOnce() without start(): whoever held the lease hands it back.
+    if (this.leaderUntil > 0) {
+      await releaseLeaderLease(this.pool, LEADER_LEASE, this.id).catch(() => undefined);
+      this.stepDown();
+    }
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  /** One pass: renew or take the lease, and if leader run every maintenance service once. */
+  async runOnce(force = true): Promise<{ leader: boolean; fired: number }> {
+    const leader = await this.elect(force);
+    let fired = 0;
+    if (leader) {
+      fired = await this.guard('cron', () => this.enqueuer.runOnce());
+      await this.guard('placer', () => this.placer.runOnce());
+      const now = this.clock.nowMs();
+      if (force || now - this.lastRescue >= this.opts.rescueIntervalMs) {
+        this.lastRescue = now;
+        await this.guard('rescuer', () => this.rescuer.runOnce());
+      }
+      if (force || now - this.lastClean >= this.opts.cleanIntervalMs) {
+        this.lastClean = now;
+        await this.guard('cleaner', () => this.cleaner.runOnce());
+      }
+    }
+    this.events.emit('pass', { leader, fired });
+    return { leader, fired };
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      await this.runOnce(false);
+      if (!this.running) break;
+      await this.sleep(await this.sleepMs());
+    }
+  }
+
+  private async elect(force: boolean): Promise<boolean> {
+    const now = this.clock.nowMs();
+    if (!force && this.isLeader && now - this.lastRenew < this.opts.leaderTtlMs / 3) return true;
+    try {
+      const held = await acquireLeaderLease(this.pool, LEADER_LEASE, this.id, this.opts.leaderTtlMs);
+      this.lastRenew = now;
+      if (held) {
+        // Count the lease from before the round trip, so we step down no later than the database would.
+        const wasLeader = this.isLeader;
+        this.leaderUntil = now + this.opts.leaderTtlMs;
+        if (!wasLeader) {
+          this.logger.info({}, 'elected scheduler leader');
+          this.events.emit('elected');
+        }
+        return true;
+      }
+    } catch (error) {
+      this.report('election', error);
+    }
+    this.stepDown();
+    return false;
+  }
+
+  private stepDown(): void {
+    if (this.leaderUntil === 0) return;
+    const was = this.isLeader;
+    this.leaderUntil = 0;
+    if (was) {
+      this.logger.info({}, 'stepped down as scheduler leader');
+      this.events.emit('demoted');
+    }
+  }
+
+  private async guard(during: string, fn: () => Promise<number>): Promise<number> {
+    try {
+      return await fn();
+    } catch (error) {
+      this.report(during, error);
+      return 0;
+    }
+  }
+
+  private async sleepMs(): Promise<number> {
+    if (!this.isLeader) return Math.min(this.opts.tickMs, this.opts.leaderTtlMs / 3);
+    try {
+      const { next, now } = await nextDueAt(this.pool);
+      const untilDue = next ? next.getTime() - now.getTime() : Infinity;
+      return Math.max(0, Math.min(this.opts.tickMs, untilDue));
+    } catch (error) {
+      this.report('sleep', error);
+      return this.opts.tickMs;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Run a pass soon (a schedule changed or jobs arrived). Passes are at most one per 50 ms. */
+  private poke(): void {
+    if (!this.wake) {
+      this.woken = true;
+      return;
+    }
+    if (this.pokeTimer) return;
+    const wake = this.wake;
+    this.pokeTimer = setTimeout(() => {
+      this.pokeTimer = null;
+      wake();
+    }, 50);
+    this.pokeTimer.unref();
+  }
+
+  private report(during: string, error: unknown): void {
+    this.events.emit('failure', { during, error });
+    this.logger.warn({ during, err: (error as Error).message }, 'scheduler step failed');
+  }
+}
+
+/** Create a scheduler (call `start()` to run it). */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  return new Scheduler(options);
+}

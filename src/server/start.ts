@@ -1,0 +1,90 @@
+import type { Config } from '../config/index.js';
+import type { Logger } from '../core/deps.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
+import { migrate } from '../db/migrator.js';
+import { createPool, type Pool } from '../db/pool.js';
+import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import { builtinTasks } from '../worker/tasks/index.js';
+import { createWorker, type Worker } from '../worker/worker.js';
+
+/** A running Jobplane process. */
+export interface RunningJobplane {
+  databaseUrl: string;
+  pool: Pool;
+  scheduler: Scheduler | null;
+  worker: Worker | null;
+  /** Graceful stop of every role, then the embedded database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Open the database (embedded when no URL is configured), migrate under a lock, and start the
+ * configured roles. Nothing falls back silently: without a reachable database this throws.
+ */
+export async function startJobplane(config: Config, logger: Logger): Promise<RunningJobplane> {
+  let embedded: EmbeddedPostgres | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
+    databaseUrl = embedded.connectionString;
+    logger.info({ dataDir: embedded.dataDir, ephemeral: config.ephemeral }, 'embedded PostgreSQL started');
+  }
+  const pool = createPool({ connectionString: databaseUrl, max: config.dbPoolMax, logger });
+  let scheduler: Scheduler | null = null;
+  let worker: Worker | null = null;
+  try {
+    const { applied } = await migrate(pool, logger);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    if (config.roles.includes('scheduler')) {
+      scheduler = createScheduler({
+        pool,
+        logger,
+        leaderTtlMs: config.leaderTtlMs,
+        cancelGraceMs: config.cancelGraceMs,
+        retentionCompletedMs: config.retentionCompletedMs,
+        retentionFailedMs: config.retentionFailedMs,
+        workerStaleMs: config.leaseMs * 1.5,
+      });
+      await scheduler.start();
+    }
+    if (config.roles.includes('worker') && config.workerTasks.length > 0) {
+      worker = createWorker({
+        pool,
+        logger,
+        tasks: builtinTasks(config.workerTasks, {
+          http: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: [...config.httpAllowedHosts] },
+          shell: { enabled: config.shellEnabled, allowedCommands: [...config.shellAllowedCommands] },
+        }),
+        queues: config.workerQueues,
+        concurrency: config.workerConcurrency,
+        prefetch: config.workerPrefetch,
+        zone: config.workerZone,
+        leaseMs: config.leaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        shutdownGraceMs: config.shutdownGraceMs,
+        cancelGraceMs: config.cancelGraceMs,
+      });
+      await worker.start();
+    }
+  } catch (error) {
+    await scheduler?.stop().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  }
+  let stopping: Promise<void> | null = null;
+  return {
+    databaseUrl,
+    pool,
+    scheduler,
+    worker,
+    stop() {
+      stopping ??= (async () => {
+        await Promise.allSettled([worker?.stop(), scheduler?.stop()]);
+        await pool.end();
+        await embedded?.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createSchedule, previewSchedule, readScheduleRuns, setSchedulePaused, triggerSchedule } from '../../src/engine/schedule-service.js';
+import { createScheduler } from '../../src/scheduler/scheduler.js';
+import { testDatabase } from '../helpers/db.js';
+import { eventually } from '../helpers/wait.js';
+
+const db = await testDatabase();
+const actor = { tenantId: null };
+
+async function jobsOf(scheduleId: string): Promise<Array<{ fire_at: Date; status: string }>> {
+  const { rows } = await db.pool.query<{ fire_at: Date; status: string }>(
+    'SELECT fire_at, status FROM jobplane.jobs WHERE schedule_id = $1 ORDER BY fire_at',
+    [scheduleId],
+  );
+  return rows;
+}
+
+test('only one of two schedulers is leader, and the other takes over when it stops', async () => {
+  const a = db.track(createScheduler({ pool: db.pool, leaderTtlMs: 2000 }));
+  const b = db.track(createScheduler({ pool: db.pool, leaderTtlMs: 2000 }));
+  const first = await a.runOnce();
+  const second = await b.runOnce();
+  assert.equal(first.leader, true);
+  assert.equal(second.leader, false);
+  await a.stop();
+  assert.equal((await b.runOnce()).leader, true);
+  await b.stop();
+});
+
+test('an every-second schedule yields exactly one job per fire time', async () => {
+  const schedule = await createSchedule(db.pool, actor, { name: 'tick', cron: '* * * * * *', task: 'noop', queue: 'sched-q' });
+  const scheduler = db.track(createScheduler({ pool: db.pool, tickMs: 100 }));
+  await scheduler.start();
+  const jobs = await eventually(async () => {
+    const rows = await jobsOf(schedule.id);
+    return rows.length >= 3 ? rows : null;
+  });
+  await scheduler.stop();
+  const seconds = jobs.map((j) => j.fire_at.getTime());
+  assert.equal(new Set(seconds).size, seconds.length, 'no fire time twice');
+  for (let i = 1; i < seconds.length; i++) assert.equal(seconds[i]! - seconds[i - 1]!, 1000, 'no fire time skipped');
+});
+
+test('preview lists the next fire times in the schedule time zone', async () => {
+  const times = await previewSchedule(db.pool, actor, { spec: { name: 'p', cron: '30 2 * * *', timezone: 'Europe/Berlin', task: 'noop' } }, 3);
+  assert.equal(times.length, 3);
+  for (const t of times) assert.match(t.toISOString(), /T0[01]:30:00\.000Z$/);
+});
+
+test('trigger now creates a job at once and records the run as manual', async () => {
+  const schedule = await createSchedule(db.pool, actor, { name: 'manual', cron: '0 0 1 1 *', task: 'noop' });
+  const { jobId } = await triggerSchedule(db.pool, actor, schedule.id);
+  const runs = await readScheduleRuns(db.pool, actor, schedule.id);
+  assert.equal(runs[0]!.jobId, jobId);
+  assert.equal(runs[0]!.reason, 'manual');
+});
+
+test('a paused schedule does not fire', async () => {
+  const schedule = await createSchedule(db.pool, actor, { name: 'paused', cron: '* * * * * *', task: 'noop' });
+  await setSchedulePaused(db.pool, actor, schedule.id, true);
+  const scheduler = db.track(createScheduler({ pool: db.pool }));
+  await db.pool.query(`UPDATE jobplane.schedules SET next_fire_at = now() - interval '5 seconds' WHERE id = $1`, [schedule.id]);
+  await scheduler.runOnce();
+  assert.equal((await jobsOf(schedule.id)).length, 0);
+  await scheduler.stop();
+});
+
+test('after an outage, run-once fires the latest missed time once and records the skipped ones', async () => {
+  const schedule = await createSchedule(db.pool, actor, { name: 'outage', cron: '* * * * *', task: 'noop', misfireGraceMs: 1000 });
+  await db.pool.query(`UPDATE jobplane.schedules SET next_fire_at = date_trunc('minute', now()) - interval '10 minutes' WHERE id = $1`, [schedule.id]);
+  const scheduler = db.track(createScheduler({ pool: db.pool }));
+  await scheduler.runOnce();
+  await scheduler.stop();
+  const jobs = await jobsOf(schedule.id);
+  assert.ok(jobs.length === 1 || jobs.length === 2, `one catch-up fire (plus maybe the current minute), got ${jobs.length}`);
+  const runs = await readScheduleRuns(db.pool, actor, schedule.id, { limit: 100 });
+  assert.ok(runs.filter((r) => r.outcome === 'skipped').length >= 8);
+});
+
+test('a worker lease that expired is rescued back to the queue by the leader', async () => {
+  await db.pool.query(`INSERT INTO jobplane.jobs (id, tenant_id, queue, task, status, attempt, worker_id, lease_token, lease_expires_at, started_at)
+    VALUES ('01900000-0000-7000-8000-00000000abcd', '00000000-0000-7000-8000-000000000001', 'rescue', 'noop', 'running', 1, 'ghost', 1, now() - interval '1 second', now())`);
+  const scheduler = db.track(createScheduler({ pool: db.pool }));
+  await scheduler.runOnce();
+  await scheduler.stop();
+  const { rows } = await db.pool.query<{ status: string; lease_token: string; errors: Array<{ kind: string }> }>(
+    `SELECT status, lease_token, errors FROM jobplane.jobs WHERE id = '01900000-0000-7000-8000-00000000abcd'`,
+  );
+  assert.equal(rows[0]!.status, 'queued');
+  assert.equal(rows[0]!.lease_token, '2');
+  assert.equal(rows[0]!.errors[0]!.kind, 'lease-expired');
+});

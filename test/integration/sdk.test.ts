@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createJobplane } from '../../src/index.js';
+import { testDatabase } from '../helpers/db.js';
+
+const db = await testDatabase();
+
+test("the README's first job runs to completion through the SDK", async () => {
+  const jp = await createJobplane({ databaseUrl: db.url });
+  db.track({ stop: () => jp.close() });
+  const worker = jp.worker({
+    tasks: {
+      greet: (payload: { name: string }, ctx) => {
+        ctx.log(`greeting ${payload.name}`);
+        return { message: `hello, ${payload.name}` };
+      },
+    },
+  });
+  await worker.start();
+  const job = await jp.jobs.add({ task: 'greet', payload: { name: 'Ada' }, maxAttempts: 3 });
+  const done = await jp.jobs.waitFor(job.id, { timeoutMs: 10_000 });
+  assert.equal(done.status, 'completed');
+  assert.deepEqual(done.result, { message: 'hello, Ada' });
+  assert.equal((await jp.jobs.logs(job.id))[0]!.message, 'greeting Ada');
+  await jp.close();
+});
