@@ -72,6 +72,6 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: { parserOptions: { projectService: false }, globals: { URL: 'readonly', process: 'readonly', console: 'readonly' } },
   },
 );
