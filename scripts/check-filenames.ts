@@ -1,5 +1,5 @@
 /** Files and folders under src/, test/, bench/ and scripts/ are kebab-case (STYLE: one naming rule, checked). */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const KEBAB = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+)*$/;
@@ -13,7 +13,7 @@ function walk(dir: string): void {
     if (entry.isDirectory()) walk(path);
   }
 }
-for (const root of ['src', 'test', 'bench', 'scripts']) walk(root);
+for (const root of ['src', 'test', 'bench', 'scripts']) if (existsSync(root)) walk(root);
 if (bad.length > 0) {
   console.error(`not kebab-case:\n${bad.join('\n')}`);
   process.exit(1);
