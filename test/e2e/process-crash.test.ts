@@ -19,7 +19,7 @@ test('a worker killed with SIGKILL mid-job loses no job: its jobs run again afte
   const jobs = await addJobs(db.pool, Array.from({ length: 12 }, () => ({ task: 'effect', queue: 'default', maxAttempts: 3, backoff: { baseMs: 10, jitter: 0 } })));
   const doomed = db.track(startFixture(WORKER, { DATABASE_URL: db.url, MODE: 'hang', CONCURRENCY: '5', LEASE_MS: '1000' }));
   await doomed.waitFor((m) => m.ready === true);
-  await eventually(async () => doomed.messages.filter((m) => m.started).length >= 5);
+  await eventually(() => Promise.resolve(doomed.messages.filter((m) => m.started).length >= 5));
   await doomed.kill();
   const inFlight = doomed.messages.filter((m) => m.started).map((m) => m.started as string);
 
