@@ -72,12 +72,31 @@ export class JobProducer {
   async addMany(specs: readonly JobSpec[], context: SubmitContext = {}): Promise<SubmittedJob[]> {
     if (this.closed) throw new AppError('SHUTTING_DOWN', 'the producer is closed');
     const rows = specs.map((spec, i) => toNewJobRow(normalizeJobSpec(spec, `/${i}`, context.limits), context));
-    const out: SubmittedJob[] = [];
-    for (let i = 0; i < rows.length; i += this.maxBatch) {
-      out.push(...(await this.insert(rows.slice(i, i + this.maxBatch))));
+    const chunks: NewJobRow[][] = [];
+    for (let i = 0; i < rows.length; i += this.maxBatch) chunks.push(rows.slice(i, i + this.maxBatch));
+    // Chunks go in parallel on `maxInFlight` connections: PostgreSQL inserts on one core while the
+    // next chunk is serialised and parsed on another. Each chunk commits on its own, so a failure
+    // part-way leaves the earlier chunks stored (the error says how many).
+    const results: SubmittedJob[][] = new Array<SubmittedJob[]>(chunks.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < chunks.length) {
+        const index = next++;
+        results[index] = await this.insert(chunks[index]!);
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.maxInFlight, chunks.length) }, lane));
+    } catch (error) {
+      const stored = results.reduce((n, r) => n + (r?.length ?? 0), 0);
+      if (error instanceof AppError && stored > 0) {
+        throw new AppError(error.code, `${error.message} (${stored} of ${rows.length} jobs were stored before the failure)`, { cause: error });
+      }
+      throw error;
+    } finally {
+      if (results.some((r) => r !== undefined)) this.wake();
     }
-    this.wake();
-    return out;
+    return results.flat();
   }
 
   /** Wait for in-flight commits, then refuse new jobs. */

@@ -146,13 +146,19 @@ const CLAIMED_COLUMNS = `j.id, j.tenant_id AS "tenantId", j.queue, j.task, j.pay
 const CLAIM_FILTER = `j.task = ANY($2::text[])
     AND ($3::text[] IS NULL OR j.queue = ANY($3::text[]))
     AND ($4::uuid IS NULL OR j.tenant_id = $4::uuid)
-    AND NOT EXISTS (SELECT 1 FROM held h WHERE h.tenant_id = j.tenant_id AND h.name = j.queue)`;
+    AND NOT EXISTS (SELECT 1 FROM jobplane.queues q
+      WHERE q.tenant_id = j.tenant_id AND q.name = j.queue AND (q.paused OR q.concurrency_limit IS NOT NULL))`;
 
 /**
  * Claim up to `limit` due jobs in one statement (D1): jobs placed on this worker or its zone
  * first, then unplaced jobs by priority then due time. `FOR UPDATE SKIP LOCKED` lets concurrent
  * workers pass each other without waiting. Queues that are paused or have a concurrency limit are
  * left out here; limited queues are claimed by {@link claimLimitedJobs}, which counts under a lock.
+ *
+ * Plan shape matters at 20,000 jobs/s: both candidate scans walk their partial index in ORDER BY
+ * order and stop at the LIMIT, and the update reaches rows through the primary key
+ * (`id = ANY(ARRAY(…))`). Keep every LIMIT a plain parameter: an expression there hides the row
+ * count from the planner, which then sorts the whole queue.
  * Params: $1 worker id, $2 tasks, $3 queues, $4 tenant, $5 zone, $6 limit, $7 lease ms.
  */
 export async function claimJobs(
@@ -163,9 +169,7 @@ export async function claimJobs(
 ): Promise<ClaimedJob[]> {
   const { rows } = await db.query<ClaimedJob>({
     name: 'jobplane_claim_jobs',
-    text: `WITH held AS (
-        SELECT tenant_id, name FROM jobplane.queues WHERE paused OR concurrency_limit IS NOT NULL
-      ), placed AS (
+    text: `WITH placed AS (
         SELECT j.id FROM jobplane.jobs j
         WHERE j.status = 'scheduled' AND j.run_at <= now()
           AND (j.assigned_worker = $1 OR j.assigned_zone = $5::text) AND ${CLAIM_FILTER}
@@ -175,14 +179,13 @@ export async function claimJobs(
         SELECT j.id FROM jobplane.jobs j
         WHERE j.status = 'queued' AND j.placement = 'any' AND j.run_at <= now() AND ${CLAIM_FILTER}
         ORDER BY j.priority DESC, j.run_at, j.id
-        LIMIT $6 - (SELECT count(*) FROM placed) FOR UPDATE SKIP LOCKED
+        LIMIT $6 FOR UPDATE SKIP LOCKED
       )
       UPDATE jobplane.jobs j
       SET status = 'running', attempt = j.attempt + 1, lease_token = j.lease_token + 1,
           lease_expires_at = now() + $7 * interval '1 millisecond', worker_id = $1, started_at = now(),
           cancel_requested_at = NULL
-      FROM (SELECT id FROM placed UNION ALL SELECT id FROM free) c
-      WHERE j.id = c.id
+      WHERE j.id = ANY (ARRAY(SELECT id FROM placed UNION ALL SELECT id FROM free LIMIT $6))
       RETURNING ${CLAIMED_COLUMNS}`,
     values: [filter.workerId, filter.tasks, filter.queues, filter.tenantId, filter.zone, limit, leaseMs],
   });
@@ -282,11 +285,23 @@ export interface ReportResult {
 }
 
 /**
- * Record a batch of finished attempts in one statement. A `retry` report becomes `failed` when
+ * The status a report moves a running job to; refers to the old row (`j`) and the report (`x`).
+ * A `retry` becomes `failed` when the run has no attempts left — decided from the row.
+ */
+const NEXT_STATUS = `(CASE
+    WHEN x.kind = 'completed' THEN 'completed'
+    WHEN x.kind = 'released' THEN 'queued'
+    WHEN x.kind = 'cancelled' THEN 'cancelled'
+    WHEN x.kind = 'failed' OR j.attempt - j.attempt_base >= j.max_attempts THEN 'failed'
+    ELSE 'queued' END)`;
+
+/**
+ * Record a batch of finished attempts in one statement (one UPDATE … FROM, no self-join: the
+ * rows are reached through the primary key). A `retry` report becomes `failed` when
  * the run has no attempts left — decided here, from the row, not from the worker's copy.
  * `released` puts a job back without burning the attempt (shutdown). The lease token is bumped on
  * release so a handler that finishes later cannot report.
- * Params: $1 json array of {id, token, kind, result, error, delay_ms}.
+ * Params: $1 json array of {id, token, kind, result, error, delay_ms}, $2 the ids.
  */
 export async function recordReports(db: Queryable, reports: readonly AttemptReport[]): Promise<ReportResult> {
   if (reports.length === 0) return { accepted: new Map() };
@@ -300,35 +315,25 @@ export async function recordReports(db: Queryable, reports: readonly AttemptRepo
   }));
   const { rows } = await db.query<{ id: string; status: string }>({
     name: 'jobplane_record_reports',
-    text: `WITH x AS (
-        SELECT * FROM json_to_recordset($1::json) AS x(id uuid, token bigint, kind text, result text, error jsonb,
-          delay_ms bigint)
-      ), decided AS (
-        SELECT x.*, CASE
-            WHEN x.kind = 'completed' THEN 'completed'
-            WHEN x.kind = 'released' THEN 'queued'
-            WHEN x.kind = 'cancelled' THEN 'cancelled'
-            WHEN x.kind = 'failed' OR j.attempt - j.attempt_base >= j.max_attempts THEN 'failed'
-            ELSE 'queued' END AS next_status
-        FROM x JOIN jobplane.jobs j ON j.id = x.id AND j.lease_token = x.token AND j.status = 'running'
-      )
-      UPDATE jobplane.jobs j SET
-        status = d.next_status,
-        result = CASE WHEN d.kind = 'completed' THEN d.result::jsonb ELSE j.result END,
-        errors = CASE WHEN d.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(d.error) END,
-        run_at = CASE WHEN d.kind = 'retry' AND d.next_status = 'queued'
-                      THEN now() + d.delay_ms * interval '1 millisecond'
-                      WHEN d.kind = 'released' THEN now() ELSE j.run_at END,
-        attempt = CASE WHEN d.kind = 'released' THEN j.attempt - 1 ELSE j.attempt END,
-        lease_token = CASE WHEN d.kind = 'released' THEN j.lease_token + 1 ELSE j.lease_token END,
-        finished_at = CASE WHEN d.next_status IN ('completed', 'failed', 'cancelled') THEN now() END,
+    text: `UPDATE jobplane.jobs j SET
+        status = ${NEXT_STATUS},
+        result = CASE WHEN x.kind = 'completed' THEN x.result::jsonb ELSE j.result END,
+        errors = CASE WHEN x.error IS NULL THEN j.errors ELSE j.errors || jsonb_build_array(x.error) END,
+        run_at = CASE WHEN x.kind = 'released' THEN now()
+                      WHEN x.kind = 'retry' AND ${NEXT_STATUS} = 'queued' THEN now() + x.delay_ms * interval '1 millisecond'
+                      ELSE j.run_at END,
+        attempt = CASE WHEN x.kind = 'released' THEN j.attempt - 1 ELSE j.attempt END,
+        lease_token = CASE WHEN x.kind = 'released' THEN j.lease_token + 1 ELSE j.lease_token END,
+        finished_at = CASE WHEN ${NEXT_STATUS} = 'queued' THEN NULL ELSE now() END,
         lease_expires_at = NULL,
         assigned_zone = NULL,
         assigned_worker = NULL
-      FROM decided d
-      WHERE j.id = d.id AND j.lease_token = d.token AND j.status = 'running'
+      FROM json_to_recordset($1::json) AS x(id uuid, token bigint, kind text, result text, error jsonb, delay_ms bigint)
+      WHERE j.id = ANY($2::uuid[]) AND j.id = x.id AND j.lease_token = x.token AND j.status = 'running'
       RETURNING j.id, j.status`,
-    values: [JSON.stringify(payload)],
+    // The id array lets the planner reach rows through the primary key instead of hashing every
+    // running job: the cost stays proportional to the batch, not to the fleet.
+    values: [JSON.stringify(payload), reports.map((r) => r.id)],
   });
   return { accepted: new Map(rows.map((r) => [r.id, r.status])) };
 }
@@ -357,7 +362,7 @@ export async function renewLeases(db: Queryable, leases: readonly HeldLease[], l
     name: 'jobplane_renew_leases',
     text: `UPDATE jobplane.jobs j SET lease_expires_at = now() + $3 * interval '1 millisecond'
       FROM unnest($1::uuid[], $2::bigint[]) AS x(id, token)
-      WHERE j.id = x.id AND j.lease_token = x.token AND j.status = 'running'
+      WHERE j.id = ANY($1::uuid[]) AND j.id = x.id AND j.lease_token = x.token AND j.status = 'running'
       RETURNING j.id, j.cancel_requested_at IS NOT NULL AS "cancelRequested"`,
     values: [leases.map((l) => l.id), leases.map((l) => l.leaseToken), leaseMs],
   });
