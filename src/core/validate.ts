@@ -77,7 +77,11 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|
  */
 export function parseTimestamp(value: unknown, pointer: string): { value?: Date; errors: FieldError[] } {
   if (value instanceof Date) {
-    return Number.isNaN(value.getTime()) ? { errors: [{ pointer, message: 'must be a valid date' }] } : { value, errors: [] };
+    const year = value.getUTCFullYear();
+    if (Number.isNaN(value.getTime()) || year < 1970 || year > 9999) {
+      return { errors: [{ pointer, message: 'must be a valid date between the years 1970 and 9999' }] };
+    }
+    return { value, errors: [] };
   }
   if (typeof value !== 'string') return { errors: [{ pointer, message: 'must be an RFC 3339 timestamp string' }] };
   const m = RFC3339.exec(value);
@@ -88,13 +92,17 @@ export function parseTimestamp(value: unknown, pointer: string): { value?: Date;
     number, number, number, number, number, number,
   ];
   const probe = new Date(Date.UTC(year, month - 1, day));
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(m[8]!);
+  const parsed = new Date(value);
   if (
     year < 1970 || year > 9999 || probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day ||
-    hour > 23 || minute > 59 || second > 59
+    hour > 23 || minute > 59 || second > 59 ||
+    (offset !== null && (Number(offset[2]) > 23 || Number(offset[3]) > 59)) ||
+    Number.isNaN(parsed.getTime())
   ) {
-    return { errors: [{ pointer, message: 'is not a real date and time' }] };
+    return { errors: [{ pointer, message: 'is not a real date and time (or its UTC offset is out of range)' }] };
   }
-  return { value: new Date(value), errors: [] };
+  return { value: parsed, errors: [] };
 }
 
 /**

@@ -151,6 +151,8 @@ export async function searchJobs(
 function parseStatuses(value: string | readonly string[] | undefined): JobStatus[] | undefined {
   if (value === undefined) return undefined;
   const parts = (typeof value === 'string' ? [value] : [...value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  // `status=` (empty) means no filter, as if the parameter were absent.
+  if (parts.length === 0) return undefined;
   const bad = parts.filter((p) => !isJobStatus(p));
   if (bad.length > 0) throw invalidField('/status', `unknown status ${bad.map((b) => JSON.stringify(b)).join(', ')}`);
   return parts as JobStatus[];

@@ -79,6 +79,7 @@ export class JobProducer {
     // part-way leaves the earlier chunks stored (the error says how many).
     const results: SubmittedJob[][] = new Array<SubmittedJob[]>(chunks.length);
     let next = 0;
+    this.inFlight += 1;
     const lane = async (): Promise<void> => {
       while (next < chunks.length) {
         const index = next++;
@@ -94,7 +95,9 @@ export class JobProducer {
       }
       throw error;
     } finally {
+      this.inFlight -= 1;
       if (results.some((r) => r !== undefined)) this.wake();
+      this.settle();
     }
     return results.flat();
   }

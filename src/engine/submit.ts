@@ -4,6 +4,7 @@ import { DEFAULT_TENANT_ID } from '../core/tenants.js';
 import type { JsonLimits } from '../core/validate.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Queryable } from '../db/pool.js';
+import { invalidField } from '../errors/index.js';
 import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 
 /** Who submits, for whom. */
@@ -34,8 +35,11 @@ export interface ScheduleLink {
   fireAt: Date;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Turn a validated job into a row to insert. */
 export function toNewJobRow(job: NormalizedJob, context: SubmitContext, link?: ScheduleLink): NewJobRow {
+  if (context.tenantId !== undefined && !UUID.test(context.tenantId)) throw invalidField('/tenantId', 'must be a UUID');
   return {
     id: uuidv7(),
     tenant_id: context.tenantId ?? DEFAULT_TENANT_ID,

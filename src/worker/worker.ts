@@ -214,10 +214,11 @@ export class Worker {
     if (this.state === 'stopped' || this.state === 'stopping') return this.waitStopped();
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
+    // Put the buffer back before the first await: a handler settling meanwhile must not start them.
+    for (const job of this.buffer.splice(0)) this.queueReport(this.makeEntry(job), { kind: 'released' });
     for (const loop of this.loops) clearInterval(loop);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     await this.listener.stop();
-    for (const job of this.buffer.splice(0)) this.queueReport(this.makeEntry(job), { kind: 'released' });
     const heartbeat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
     try {
       await this.waitForRunning(this.opts.shutdownGraceMs);
@@ -353,6 +354,7 @@ export class Worker {
   // ---- running --------------------------------------------------------------------------------
 
   private startBuffered(): void {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
     while (this.entries.size < this.opts.concurrency && this.buffer.length > 0) this.startJob(this.buffer.shift()!);
   }
 

@@ -286,12 +286,15 @@ export interface ReportResult {
 
 /**
  * The status a report moves a running job to; refers to the old row (`j`) and the report (`x`).
- * A `retry` becomes `failed` when the run has no attempts left — decided from the row.
+ * A `retry` becomes `failed` when the run has no attempts left — decided from the row. A job
+ * whose cancel was requested never goes back to the queue, even if its worker had not heard of
+ * the request yet (released at shutdown, or failed meanwhile).
  */
 const NEXT_STATUS = `(CASE
     WHEN x.kind = 'completed' THEN 'completed'
-    WHEN x.kind = 'released' THEN 'queued'
     WHEN x.kind = 'cancelled' THEN 'cancelled'
+    WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+    WHEN x.kind = 'released' THEN 'queued'
     WHEN x.kind = 'failed' OR j.attempt - j.attempt_base >= j.max_attempts THEN 'failed'
     ELSE 'queued' END)`;
 
