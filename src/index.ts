@@ -9,6 +9,9 @@ import { DEFAULT_TENANT_ID } from './core/tenants.js';
 import { migrate } from './db/migrator.js';
 import { createPool, type Pool } from './db/pool.js';
 import type { JobRow } from './db/queries/job-rows.js';
+import { countJobs } from './db/queries/job-admin.js';
+import { listQueueSettings, type QueueSettings } from './db/queries/queues.js';
+import { changeQueue } from './engine/queue-service.js';
 import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type JobSearch } from './engine/job-service.js';
 import { JobProducer } from './engine/producer.js';
 import { createSchedule, previewSchedule, readScheduleRuns, removeSchedule, setSchedulePaused, triggerSchedule, updateScheduleFields } from './engine/schedule-service.js';
@@ -23,6 +26,7 @@ export type { BackoffOptions } from './core/backoff.js';
 export { JOB_STATUSES, type JobStatus } from './core/job-states.js';
 export type { JobRow } from './db/queries/job-rows.js';
 export type { ScheduleRow, ScheduleRunRow } from './db/queries/schedules.js';
+export type { QueueSettings } from './db/queries/queues.js';
 export type { Queryable } from './db/pool.js';
 export { AppError, isAppError, ERROR_CODES, type ErrorCode, PermanentError, RetryAfterError, CancelError } from './errors/index.js';
 export { DEFAULT_TENANT_ID } from './core/tenants.js';
@@ -62,6 +66,15 @@ export interface Jobplane {
     preview(id: string, count?: number): Promise<Date[]>;
     runs(id: string): ReturnType<typeof readScheduleRuns>;
     remove(id: string): ReturnType<typeof removeSchedule>;
+  };
+  queues: {
+    pause(name: string): Promise<QueueSettings>;
+    resume(name: string): Promise<QueueSettings>;
+    /** Cap jobs running at once in this queue across every worker (null removes the cap). */
+    setConcurrency(name: string, limit: number | null): Promise<QueueSettings>;
+    list(): Promise<QueueSettings[]>;
+    /** Job counts by queue and status. */
+    counts(): ReturnType<typeof countJobs>;
   };
   /** A worker sharing this pool (call `start()`). */
   worker(options: Omit<WorkerOptions, 'pool' | 'databaseUrl'>): Worker;
@@ -106,6 +119,13 @@ export async function createJobplane(options: JobplaneOptions): Promise<Jobplane
       preview: (id, count) => previewSchedule(pool, actor, { id }, count),
       runs: (id) => readScheduleRuns(pool, actor, id),
       remove: (id) => removeSchedule(pool, actor, id),
+    },
+    queues: {
+      pause: async (name) => (await changeQueue(pool, actor, name, { paused: true })).after,
+      resume: async (name) => (await changeQueue(pool, actor, name, { paused: false })).after,
+      setConcurrency: async (name, limit) => (await changeQueue(pool, actor, name, { concurrencyLimit: limit })).after,
+      list: () => listQueueSettings(pool, tenantId),
+      counts: () => countJobs(pool, tenantId),
     },
     worker(workerOptions) {
       const worker = createWorker({ ...workerOptions, pool });

@@ -46,7 +46,17 @@ function parse(argv: string[]): { command: string; flags: Flags } {
 async function start(flags: Flags): Promise<number> {
   const config = loadConfig(process.env, flags);
   const logger = createLogger(config.logLevel);
-  const app = await startJobplane(config, logger);
+  // Ctrl-C while waiting for an unreachable database ends the wait.
+  const starting = new AbortController();
+  const abortStart = () => {
+    starting.abort();
+    process.exit(130);
+  };
+  process.once('SIGINT', abortStart);
+  process.once('SIGTERM', abortStart);
+  const app = await startJobplane(config, logger, { signal: starting.signal });
+  process.off('SIGINT', abortStart);
+  process.off('SIGTERM', abortStart);
   logger.info({ roles: config.roles, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
   return new Promise<number>((resolve) => {
     let firstSignalAt = 0;

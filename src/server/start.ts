@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../core/deps.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrator.js';
-import { createPool, type Pool } from '../db/pool.js';
+import { createPool, isConnectionError, type Pool } from '../db/pool.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { builtinTasks } from '../worker/tasks/index.js';
 import { createWorker, type Worker } from '../worker/worker.js';
@@ -21,7 +21,7 @@ export interface RunningJobplane {
  * Open the database (embedded when no URL is configured), migrate under a lock, and start the
  * configured roles. Nothing falls back silently: without a reachable database this throws.
  */
-export async function startJobplane(config: Config, logger: Logger): Promise<RunningJobplane> {
+export async function startJobplane(config: Config, logger: Logger, options: { signal?: AbortSignal } = {}): Promise<RunningJobplane> {
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
@@ -33,7 +33,7 @@ export async function startJobplane(config: Config, logger: Logger): Promise<Run
   let scheduler: Scheduler | null = null;
   let worker: Worker | null = null;
   try {
-    const { applied } = await migrate(pool, logger);
+    const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     if (config.roles.includes('scheduler')) {
       scheduler = createScheduler({
@@ -87,4 +87,21 @@ export async function startJobplane(config: Config, logger: Logger): Promise<Run
       return stopping;
     },
   };
+}
+
+/**
+ * Run `fn` until the database answers: a server that is not up yet (or restarting) is reported
+ * and retried with backoff, never replaced by something else. Other errors end the start.
+ */
+async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isConnectionError(error) || signal?.aborted) throw error;
+      const waitMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+      logger.warn({ err: (error as Error).message, attempt, retryInMs: waitMs }, 'database not reachable; not ready, retrying');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
 }
