@@ -8,7 +8,8 @@ function walk(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'node_modules' || entry.name === 'results' || entry.name === 'screenshots') continue;
     const path = join(dir, entry.name);
-    const name = entry.name.replace(/^\d{4}_[a-z0-9_]+\.sql$/, 'migration.sql');
+    // Migrations are NNNN_name.sql; README.md is the one conventional upper-case name.
+    const name = entry.name.replace(/^\d{4}_[a-z0-9_]+\.sql$/, 'migration.sql').replace(/^README\.md$/, 'readme.md');
     if (!KEBAB.test(name)) bad.push(path);
     if (entry.isDirectory()) walk(path);
   }

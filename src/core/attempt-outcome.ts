@@ -111,11 +111,9 @@ export function decideOutcome(job: AttemptJob, settled: Settlement, cause: Abort
     return retryOrFail(job, error, backoff());
   }
   if (settled.ok) {
-    const checked = checkJsonValue(settled.value === undefined ? null : settled.value, '', {
-      maxBytes: ctx.maxResultBytes,
-      maxDepth: 32,
-    });
-    if (checked.json !== undefined) return { kind: 'completed', resultJson: checked.json };
+    const value = settled.value === undefined ? null : settled.value;
+    const checked = checkJsonValue(value, '', { maxBytes: ctx.maxResultBytes, maxDepth: 32 });
+    if (checked.errors.length === 0) return { kind: 'completed', resultJson: checked.json ?? JSON.stringify(value) };
     const reason = checked.errors[0];
     const error = toAttemptError(
       new Error(`the handler returned a result that cannot be stored: ${reason?.pointer || '/'} ${reason?.message ?? ''}`),

@@ -46,7 +46,8 @@ export function checkString(
   if (typeof value !== 'string') return [{ pointer, message: 'must be a string' }];
   const bad = badTextReason(value);
   if (bad) return [{ pointer, message: bad }];
-  const length = [...value].length;
+  // UTF-16 length ≥ code points, so the (allocating) code-point count is needed only near the limit.
+  const length = value.length <= options.max ? value.length : [...value].length;
   if (length < (options.min ?? 1)) return [{ pointer, message: `must have at least ${options.min ?? 1} characters` }];
   if (length > options.max) return [{ pointer, message: `must have at most ${options.max} characters` }];
   if (options.pattern && !options.pattern.test(value)) {
@@ -108,7 +109,7 @@ export function parseTimestamp(value: unknown, pointer: string): { value?: Date;
 /**
  * Check that a value is plain JSON that PostgreSQL's jsonb accepts: no undefined/functions/
  * symbols/bigints, finite numbers, storable strings and keys, bounded depth and size. Returns the
- * serialised text when valid (callers reuse it instead of serialising twice).
+ * serialised text when it had to be computed for the size check (large values only).
  */
 export function checkJsonValue(
   value: unknown,
@@ -116,8 +117,10 @@ export function checkJsonValue(
   limits: JsonLimits = DEFAULT_JSON_LIMITS,
 ): { json?: string; errors: FieldError[]; tooLarge?: boolean } {
   const errors: FieldError[] = [];
-  walkJson(value, pointer, 0, limits.maxDepth, errors);
+  const bound = walkJson(value, pointer, 0, limits.maxDepth, errors);
   if (errors.length > 0) return { errors };
+  // `bound` over-estimates the serialised size, so small values skip the exact (serialising) check.
+  if (bound <= limits.maxBytes) return { errors };
   const json = JSON.stringify(value ?? null);
   if (Buffer.byteLength(json, 'utf8') > limits.maxBytes) {
     return { errors: [{ pointer, message: `must serialise to at most ${limits.maxBytes} bytes` }], tooLarge: true };
@@ -125,42 +128,52 @@ export function checkJsonValue(
   return { json, errors };
 }
 
-function walkJson(value: unknown, pointer: string, depth: number, maxDepth: number, errors: FieldError[]): void {
-  if (errors.length >= 20) return;
-  if (value === null || typeof value === 'boolean') return;
+/** Walk a value, collecting errors; returns an upper bound of its serialised size in bytes. */
+function walkJson(value: unknown, pointer: string, depth: number, maxDepth: number, errors: FieldError[]): number {
+  if (errors.length >= 20) return 0;
+  if (value === null || typeof value === 'boolean') return 5;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) errors.push({ pointer, message: 'must be a finite number' });
-    return;
+    return 24;
   }
   if (typeof value === 'string') {
     const bad = badTextReason(value);
     if (bad) errors.push({ pointer, message: bad });
-    return;
+    // Worst case: every UTF-16 unit escaped as \uXXXX (6 bytes).
+    return 2 + value.length * 6;
   }
   if (typeof value !== 'object') {
     errors.push({ pointer, message: `is not JSON (${typeof value})` });
-    return;
+    return 0;
   }
   if (depth >= maxDepth) {
     errors.push({ pointer, message: `nests deeper than ${maxDepth} levels` });
-    return;
+    return 0;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => walkJson(item, `${pointer}/${i}`, depth + 1, maxDepth, errors));
-    return;
+    let size = 2;
+    value.forEach((item, i) => (size += 1 + walkJson(item, `${pointer}/${i}`, depth + 1, maxDepth, errors)));
+    return size;
   }
   const proto = Object.getPrototypeOf(value) as unknown;
-  if (proto !== Object.prototype && proto !== null && !(value instanceof Date)) {
+  if (value instanceof Date) return 30; // serialises to an ISO string
+  if (proto !== Object.prototype && proto !== null) {
     errors.push({ pointer, message: 'must be a plain object' });
-    return;
+    return 0;
   }
-  if (value instanceof Date) return; // serialises to an ISO string
-  for (const [key, item] of Object.entries(value)) {
-    const escaped = key.replace(/~/g, '~0').replace(/\//g, '~1');
+  let size = 2;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const item = (value as Record<string, unknown>)[key];
     const bad = badTextReason(key);
-    if (bad) errors.push({ pointer: `${pointer}/${escaped}`, message: `key ${bad}` });
-    else if (item !== undefined) walkJson(item, `${pointer}/${escaped}`, depth + 1, maxDepth, errors);
+    if (bad) errors.push({ pointer: `${pointer}/${escapePointer(key)}`, message: `key ${bad}` });
+    else if (item !== undefined) size += 4 + key.length * 6 + walkJson(item, `${pointer}/${escapePointer(key)}`, depth + 1, maxDepth, errors);
   }
+  return size;
+}
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /** Check a flat string→string map (labels). */

@@ -40,29 +40,34 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Turn a validated job into a row to insert. */
 export function toNewJobRow(job: NormalizedJob, context: SubmitContext, link?: ScheduleLink): NewJobRow {
   if (context.tenantId !== undefined && !UUID.test(context.tenantId)) throw invalidField('/tenantId', 'must be a UUID');
-  return {
+  // Only non-null keys: json_to_recordset fills missing keys with NULL, and a smaller document is
+  // measurably cheaper for PostgreSQL to parse (~20 % of the insert cost for small jobs).
+  const row: NewJobRow = {
     id: uuidv7(),
     tenant_id: context.tenantId ?? DEFAULT_TENANT_ID,
     queue: job.queue,
     task: job.task,
     payload: job.payload,
     priority: job.priority,
-    run_at: job.runAt ? job.runAt.toISOString() : null,
     delay_ms: job.delayMs,
     max_attempts: job.maxAttempts,
-    backoff: (job.backoff as Record<string, unknown> | null) ?? null,
-    timeout_ms: job.timeoutMs,
-    idempotency_key: job.idempotencyKey,
-    labels: job.labels,
     placement: job.placement,
-    placement_zone: job.placementZone,
-    placement_worker: job.placementWorker,
-    deadline_at: job.deadlineAt ? job.deadlineAt.toISOString() : null,
-    schedule_id: link?.scheduleId ?? null,
-    fire_at: link ? link.fireAt.toISOString() : null,
-    trace_parent: context.traceParent ?? null,
-    created_by: context.createdBy ?? null,
   };
+  if (job.runAt) row.run_at = job.runAt.toISOString();
+  if (job.backoff) row.backoff = job.backoff as Record<string, unknown>;
+  if (job.timeoutMs !== null) row.timeout_ms = job.timeoutMs;
+  if (job.idempotencyKey !== null) row.idempotency_key = job.idempotencyKey;
+  if (job.labels) row.labels = job.labels;
+  if (job.placementZone !== null) row.placement_zone = job.placementZone;
+  if (job.placementWorker !== null) row.placement_worker = job.placementWorker;
+  if (job.deadlineAt) row.deadline_at = job.deadlineAt.toISOString();
+  if (link) {
+    row.schedule_id = link.scheduleId;
+    row.fire_at = link.fireAt.toISOString();
+  }
+  if (context.traceParent) row.trace_parent = context.traceParent;
+  if (context.createdBy) row.created_by = context.createdBy;
+  return row;
 }
 
 /**

@@ -54,7 +54,7 @@ export class OutputBuffer {
     entry.logs.push({
       level,
       message: storableText(typeof message === 'string' ? message : String(message), this.limits.maxMessageLength),
-      fields: checked?.json === undefined ? null : (fields as Record<string, unknown>),
+      fields: checked === null || checked.errors.length > 0 ? null : (fields as Record<string, unknown>),
       at: nowIso,
     });
   }
@@ -63,8 +63,8 @@ export class OutputBuffer {
   progress(jobId: string, leaseToken: string, attempt: number, value: unknown): boolean {
     const normalized = typeof value === 'number' ? (Number.isFinite(value) ? Math.min(100, Math.max(0, value)) : null) : value;
     const checked = checkJsonValue(normalized, '', { maxBytes: this.limits.maxProgressBytes, maxDepth: 8 });
-    if (checked.json === undefined || normalized === null) return false;
-    this.entry(jobId, leaseToken, attempt).progressJson = checked.json;
+    if (checked.errors.length > 0 || normalized === null) return false;
+    this.entry(jobId, leaseToken, attempt).progressJson = checked.json ?? JSON.stringify(normalized);
     return true;
   }
 

@@ -69,7 +69,7 @@ export interface WorkerOptions {
 export interface WorkerEvents {
   'job:start': [JobInfo];
   'job:end': [{ job: JobInfo; outcome: AttemptOutcome['kind']; status: string | null }];
-  claimed: [{ count: number }];
+  claimed: [{ count: number; durationMs: number }];
   'lease-lost': [{ jobId: string }];
   failure: [{ during: string; error: unknown }];
   stopped: [];
@@ -328,6 +328,7 @@ export class Worker {
   }
 
   private async claim(limit: number): Promise<ClaimedJob[]> {
+    const started = performance.now();
     const jobs = await claimJobs(this.pool, this.filter, limit, this.opts.leaseMs);
     if (jobs.length < limit) {
       const limited = await this.limitedQueues();
@@ -339,7 +340,7 @@ export class Worker {
         );
       }
     }
-    if (jobs.length > 0) this.events.emit('claimed', { count: jobs.length });
+    if (jobs.length > 0) this.events.emit('claimed', { count: jobs.length, durationMs: performance.now() - started });
     return jobs;
   }
 

@@ -6,7 +6,10 @@ export const JOBS_CHANNEL = 'jobplane_jobs';
 /** Channel on which cancel requests for running jobs reach in-process workers (payload: job id). */
 export const CANCEL_CHANNEL = 'jobplane_cancel';
 
-/** A job ready to insert: validated and normalised by `src/core/job-spec.ts`. */
+/**
+ * A job ready to insert: validated and normalised by `src/core/job-spec.ts`. Optional keys are
+ * NULL in the row when absent.
+ */
 export interface NewJobRow {
   id: string;
   tenant_id: string;
@@ -14,22 +17,22 @@ export interface NewJobRow {
   task: string;
   payload: unknown;
   priority: number;
-  /** Absolute due time, or null to use `delay_ms` from the database clock. */
-  run_at: string | null;
+  /** Absolute due time; when absent the job is due `delay_ms` after now (database clock). */
+  run_at?: string;
   delay_ms: number;
   max_attempts: number;
-  backoff: Record<string, unknown> | null;
-  timeout_ms: number | null;
-  idempotency_key: string | null;
-  labels: Record<string, string> | null;
+  backoff?: Record<string, unknown>;
+  timeout_ms?: number;
+  idempotency_key?: string;
+  labels?: Record<string, string>;
   placement: 'any' | 'zone' | 'worker' | 'greenest';
-  placement_zone: string | null;
-  placement_worker: string | null;
-  deadline_at: string | null;
-  schedule_id: string | null;
-  fire_at: string | null;
-  trace_parent: string | null;
-  created_by: string | null;
+  placement_zone?: string;
+  placement_worker?: string;
+  deadline_at?: string;
+  schedule_id?: string;
+  fire_at?: string;
+  trace_parent?: string;
+  created_by?: string;
 }
 
 /** What an insert returns per job. */
