@@ -1,3 +1,4 @@
+import type { NormalizedSchedule } from '../../core/schedule-spec.js';
 import type { Queryable } from '../pool.js';
 
 /** Channel on which schedule edits wake the scheduler (payload empty). */
@@ -8,29 +9,10 @@ export async function notifySchedulesChanged(db: Queryable): Promise<void> {
   await db.query(`SELECT pg_notify('${SCHEDULES_CHANNEL}', '')`);
 }
 
-/** Overlap policy when the previous run is still going (DESIGN §4). */
-export type OverlapPolicy = 'allow' | 'skip' | 'queue-one' | 'cancel-previous';
-
-/** A schedule as stored. */
-export interface ScheduleRow {
+/** A schedule as stored: its validated fields plus bookkeeping. */
+export interface ScheduleRow extends NormalizedSchedule {
   id: string;
   tenantId: string;
-  name: string;
-  description: string | null;
-  cron: string | null;
-  intervalMs: number | null;
-  timezone: string;
-  anchorAt: Date;
-  task: string;
-  queue: string;
-  payload: unknown;
-  jobOptions: Record<string, unknown>;
-  misfirePolicy: 'skip' | 'run-once' | 'catch-up';
-  catchUpMax: number;
-  misfireGraceMs: number;
-  overlapPolicy: OverlapPolicy;
-  paused: boolean;
-  nextFireAt: Date | null;
   pendingFireAt: Date | null;
   lastFireAt: Date | null;
   createdBy: string | null;
@@ -45,25 +27,7 @@ const COLUMNS = `s.id, s.tenant_id AS "tenantId", s.name, s.description, s.cron,
   s.last_fire_at AS "lastFireAt", s.created_by AS "createdBy", s.created_at AS "createdAt", s.updated_at AS "updatedAt"`;
 
 /** The writable fields of a schedule. */
-export type ScheduleFields = Pick<
-  ScheduleRow,
-  | 'name'
-  | 'description'
-  | 'cron'
-  | 'intervalMs'
-  | 'timezone'
-  | 'anchorAt'
-  | 'task'
-  | 'queue'
-  | 'payload'
-  | 'jobOptions'
-  | 'misfirePolicy'
-  | 'catchUpMax'
-  | 'misfireGraceMs'
-  | 'overlapPolicy'
-  | 'paused'
-  | 'nextFireAt'
->;
+export type ScheduleFields = NormalizedSchedule;
 
 function fieldValues(f: ScheduleFields): unknown[] {
   return [
