@@ -1,0 +1,76 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from '../core/deps.js';
+import { uuidv7 } from '../db/ids.js';
+import type { Pool } from '../db/pool.js';
+import type { JobProducer } from '../engine/producer.js';
+import { installAuth, type Authenticator } from './plugins/auth.js';
+import { installProblemHandlers } from './plugins/problem.js';
+import { installValidation } from './plugins/validation.js';
+import { healthRoutes } from './routes/health.js';
+import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
+import { Problem } from './schemas/common.js';
+
+/** What the HTTP app needs; it opens nothing itself. */
+export interface AppDeps {
+  pool: Pool;
+  producer: JobProducer;
+  authenticate: Authenticator;
+  logger: Logger;
+  /** Largest request body in bytes. @defaultValue 1 MiB */
+  bodyLimit?: number;
+}
+
+/** The OpenAPI document's metadata. */
+const OPENAPI_INFO = {
+  title: 'Jobplane API',
+  version: '1',
+  description: 'Jobs, queues, workers and schedules. Errors are RFC 9457 problem JSON with a stable `code` (docs/errors.md).',
+};
+
+/**
+ * Build the Fastify app without listening (tests use `app.inject()`). Every route declares its
+ * request and response schemas; the same schemas validate input and produce the OpenAPI 3.1
+ * document at /api/v1/openapi.json (browsable at /api/docs).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit ?? 1_048_576,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    genReqId: () => uuidv7(),
+    requestIdHeader: false,
+  });
+  installValidation(app);
+  // JSON only: a text/plain body is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  installProblemHandlers(app, deps.logger);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Access JWT or API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    transform: ({ schema, url, route }) => {
+      const needsAuth = (route.config as { permission?: string } | undefined)?.permission !== undefined;
+      return { schema: needsAuth ? { ...schema, security: [{ bearer: [] }, { apiKey: [] }] } : schema, url };
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  for (const schema of [Problem, Job, JobSubmit]) app.addSchema(schema);
+  installAuth(app, deps.authenticate);
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  healthRoutes(app, deps.pool);
+  jobRoutes(app, { pool: deps.pool, producer: deps.producer });
+  return app;
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { can, type Permission, type Principal } from '../../core/access.js';
+import { AppError } from '../../errors/index.js';
+
+/** Turns a bearer token or API key into a principal (or throws UNAUTHENTICATED / TOKEN_INVALID). */
+export type Authenticator = (credential: string) => Promise<Principal>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller (set by the auth hook on protected routes). */
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** The permission a route needs; routes without one are public. */
+    permission?: Permission;
+  }
+}
+
+const MAX_CREDENTIAL = 4096;
+
+/** The credential of a request: `Authorization: Bearer …` or `x-api-key: …`. */
+export function credentialOf(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  const key = request.headers['x-api-key'];
+  if (typeof header === 'string' && header.length > 0) {
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new AppError('UNAUTHENTICATED', 'use "Authorization: Bearer <token or API key>"');
+    return m[1]!;
+  }
+  if (typeof key === 'string' && key.length > 0) return key.trim();
+  return null;
+}
+
+/**
+ * Protect routes that declare `config.permission`: authenticate, then check the role or key
+ * scopes. The tenant always comes from the principal, never from the request.
+ */
+export function installAuth(app: FastifyInstance, authenticate: Authenticator): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const permission = request.routeOptions.config.permission;
+    if (!permission) return;
+    const credential = credentialOf(request);
+    if (!credential) throw new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <token or API key>" or "x-api-key"');
+    if (credential.length > MAX_CREDENTIAL) throw new AppError('TOKEN_INVALID', 'the credential is too long');
+    const principal = await authenticate(credential);
+    if (!can(principal, permission)) throw new AppError('FORBIDDEN', `this ${principal.kind === 'user' ? 'role' : 'key'} may not ${permission.replace(':', ' ')}`);
+    request.principal = principal;
+  });
+}
+
+/** The principal of a protected route (the hook guarantees it). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('UNAUTHENTICATED');
+  return request.principal;
+}

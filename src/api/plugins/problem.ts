@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../../core/deps.js';
+import { AppError, type FieldError } from '../../errors/index.js';
+
+/** Send an AppError as RFC 9457 problem JSON. */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  const problem = error.toProblem(request.url);
+  const retryAfter = (error as AppError & { retryAfterS?: number }).retryAfterS;
+  if (retryAfter !== undefined) void reply.header('retry-after', String(Math.ceil(retryAfter)));
+  return reply.code(error.status).type('application/problem+json').send({ ...problem, requestId: request.id });
+}
+
+/** Fastify's own error codes mapped to ours: bad input is never a 5xx. */
+function fromFastifyError(error: FastifyError): AppError | null {
+  if (error.validation) {
+    const errors: FieldError[] = error.validation.map((v) => {
+      const missing = v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty ?? '')}` : '';
+      const extra = v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty ?? '')}` : '';
+      const where = error.validationContext === 'body' ? '' : `/${error.validationContext ?? ''}`;
+      return {
+        pointer: `${where}${v.instancePath}${missing}${extra}` || '/',
+        message: v.keyword === 'additionalProperties' ? 'is not a known field' : (v.message ?? 'is invalid'),
+      };
+    });
+    return new AppError('VALIDATION_FAILED', `${errors[0]?.pointer ?? '/'}: ${errors[0]?.message ?? 'invalid'}`, { errors });
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than the limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('VALIDATION_FAILED', `the body is not valid JSON: ${error.message}`);
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) return new AppError('VALIDATION_FAILED', error.message);
+  if (error.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE', error.message);
+  if (error.statusCode === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', error.message);
+  return null;
+}
+
+/**
+ * Every error leaves as problem JSON with a stable code. Unknown errors are logged with the
+ * request id and answered with INTERNAL, without internals in the body.
+ */
+export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = error instanceof AppError ? error : fromFastifyError(error);
+    if (known) return sendProblem(reply, request, known);
+    logger.error({ err: error.message, stack: error.stack, requestId: request.id, url: request.url }, 'unhandled error');
+    return sendProblem(reply, request, new AppError('INTERNAL', 'internal error; the request id identifies it in the logs'));
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, new AppError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`)));
+}

@@ -1,0 +1,134 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { actorOf } from '../../core/access.js';
+import type { JobSpec } from '../../core/job-spec.js';
+import type { Pool } from '../../db/pool.js';
+import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor } from '../../engine/job-service.js';
+import type { JobProducer } from '../../engine/producer.js';
+import { principalOf } from '../plugins/auth.js';
+import { IdParams, problemResponses } from '../schemas/common.js';
+import { Job, JobSubmit, jobView } from '../schemas/jobs.js';
+
+/** Dependencies of the job routes. */
+export interface JobRouteDeps {
+  pool: Pool;
+  producer: JobProducer;
+}
+
+const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level: Type.String(), message: Type.String(), fields: Type.Unknown(), at: Type.String() });
+
+/** /api/v1/jobs: submit, list, read, cancel, retry, reschedule, logs. */
+export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
+
+  r.post('/api/v1/jobs', {
+    config: { permission: 'jobs:write' },
+    schema: {
+      tags: ['jobs'],
+      summary: 'Submit a job',
+      description: 'An `Idempotency-Key` header (or `idempotencyKey` in the body) returns the existing job for a repeated key (200 instead of 201).',
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+      body: Type.Ref('JobSubmit'),
+      response: { 200: Type.Ref('Job'), 201: Type.Ref('Job'), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    const spec = { ...(request.body as JobSpec) };
+    const headerKey = request.headers['idempotency-key'];
+    if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
+    const submitted = await deps.producer.add(spec, { tenantId: principal.tenantId, createdBy: actorOf(principal) });
+    const row = await readJob(deps.pool, actor(principal), submitted.id);
+    void reply.header('location', `/api/v1/jobs/${row.id}`);
+    return reply.code(submitted.created ? 201 : 200).send(jobView(row));
+  });
+
+  r.post('/api/v1/jobs/batch', {
+    config: { permission: 'jobs:write' },
+    schema: {
+      tags: ['jobs'],
+      summary: 'Submit up to 1,000 jobs in one request (one transaction per 1,000)',
+      body: Type.Object({ jobs: Type.Array(Type.Ref('JobSubmit'), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ jobs: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), created: Type.Boolean() })) }), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal) });
+    return reply.code(201).send({ jobs: jobs.map((j) => ({ id: j.id, status: j.status, created: j.created })) });
+  });
+
+  r.get('/api/v1/jobs', {
+    config: { permission: 'jobs:read' },
+    schema: {
+      tags: ['jobs'],
+      summary: 'List jobs, newest first',
+      querystring: Type.Object({
+        status: Type.Optional(Type.String({ description: 'comma list, e.g. queued,running' })),
+        queue: Type.Optional(Type.String({ maxLength: 128 })),
+        task: Type.Optional(Type.String({ maxLength: 128 })),
+        scheduleId: Type.Optional(Type.String({ format: 'uuid' })),
+        cursor: Type.Optional(Type.String({ format: 'uuid' })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+      }, { additionalProperties: false }),
+      response: { 200: JobList, ...problemResponses },
+    },
+  }, async (request) => {
+    const { jobs, nextCursor } = await searchJobs(deps.pool, actor(principalOf(request)), request.query);
+    return { jobs: jobs.map(jobView), nextCursor };
+  });
+
+  r.get('/api/v1/jobs/:id', {
+    config: { permission: 'jobs:read' },
+    schema: { tags: ['jobs'], summary: 'Get a job', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses } },
+  }, async (request) => jobView(await readJob(deps.pool, actor(principalOf(request)), request.params.id)));
+
+  r.post('/api/v1/jobs/:id/cancel', {
+    config: { permission: 'jobs:write' },
+    schema: { tags: ['jobs'], summary: 'Cancel a job (queued: at once; running: the handler is asked to stop)', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') } },
+  }, async (request) => jobView((await cancelJob(deps.pool, actor(principalOf(request)), request.params.id)).after));
+
+  r.post('/api/v1/jobs/:id/retry', {
+    config: { permission: 'jobs:write' },
+    schema: {
+      tags: ['jobs'],
+      summary: 'Retry a failed or cancelled job with a fresh run of attempts',
+      description: 'Optional JSON body `{ "runAt": "<RFC 3339>" }`; without it the job is due at once.',
+      params: IdParams,
+      response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') },
+    },
+  }, async (request) => {
+    // The body is optional for this action, so it is checked here rather than by a schema.
+    const body: unknown = request.body;
+    const runAt = typeof body === 'object' && body !== null ? (body as { runAt?: unknown }).runAt : undefined;
+    return jobView((await retryJob(deps.pool, actor(principalOf(request)), request.params.id, { runAt })).after);
+  });
+
+  r.post('/api/v1/jobs/:id/reschedule', {
+    config: { permission: 'jobs:write' },
+    schema: {
+      tags: ['jobs'],
+      summary: 'Change when (and/or at which priority) a job that has not started runs',
+      params: IdParams,
+      body: Type.Object({ runAt: Type.Optional(Type.String()), priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })) }, { additionalProperties: false }),
+      response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') },
+    },
+  }, async (request) => jobView((await rescheduleJob(deps.pool, actor(principalOf(request)), request.params.id, request.body)).after));
+
+  r.get('/api/v1/jobs/:id/logs', {
+    config: { permission: 'jobs:read' },
+    schema: {
+      tags: ['jobs'],
+      summary: 'Log lines of a job, oldest first',
+      params: IdParams,
+      querystring: Type.Object({ after: Type.Optional(Type.String({ pattern: '^[0-9]{1,18}$' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ lines: Type.Array(LogLine) }), ...problemResponses },
+    },
+  }, async (request) => {
+    const lines = await readJobLogs(deps.pool, actor(principalOf(request)), request.params.id, request.query);
+    return { lines: lines.map((l) => ({ ...l, fields: l.fields ?? null, at: l.at.toISOString() })) };
+  });
+}
+
+export { Job, JobSubmit };

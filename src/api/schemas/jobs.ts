@@ -1,0 +1,133 @@
+import { Type } from 'typebox';
+import { JOB_STATUSES } from '../../core/job-states.js';
+import type { JobRow } from '../../db/queries/job-rows.js';
+import { NullableTimestamp, Timestamp } from './common.js';
+
+const Json = Type.Unknown({ description: 'any JSON value' });
+
+/** Options a submitter may give (validated again, with JSON pointers, by src/core/job-spec.ts). */
+export const JobSubmit = Type.Object(
+  {
+    task: Type.String({ minLength: 1, maxLength: 128 }),
+    payload: Type.Optional(Json),
+    queue: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
+    runAt: Type.Optional(Type.String({ description: 'RFC 3339 with offset' })),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    backoff: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(Type.Union([Type.Literal('exponential'), Type.Literal('fixed')])),
+          baseMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          factor: Type.Optional(Type.Number({ minimum: 1 })),
+          maxMs: Type.Optional(Type.Integer({ minimum: 0 })),
+          jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    placement: Type.Optional(
+      Type.Object(
+        {
+          zone: Type.Optional(Type.String()),
+          workerId: Type.Optional(Type.String()),
+          policy: Type.Optional(Type.Literal('greenest')),
+          deadline: Type.Optional(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { $id: 'JobSubmit', additionalProperties: false },
+);
+
+/** One attempt's recorded failure. */
+const AttemptError = Type.Object({
+  attempt: Type.Integer(),
+  kind: Type.String(),
+  message: Type.String(),
+  name: Type.Optional(Type.String()),
+  workerId: Type.Union([Type.String(), Type.Null()]),
+  at: Type.String(),
+});
+
+/** A job as the API shows it. */
+export const Job = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    queue: Type.String(),
+    task: Type.String(),
+    status: Type.Union(JOB_STATUSES.map((s) => Type.Literal(s))),
+    priority: Type.Integer(),
+    runAt: Timestamp,
+    attempt: Type.Integer({ description: 'attempts started over the job’s life' }),
+    maxAttempts: Type.Integer({ description: 'attempts allowed in the current run' }),
+    attemptsLeft: Type.Integer(),
+    payload: Json,
+    result: Json,
+    progress: Json,
+    errors: Type.Array(AttemptError),
+    labels: Type.Record(Type.String(), Type.String()),
+    placement: Type.Object({
+      kind: Type.String(),
+      zone: Type.Union([Type.String(), Type.Null()]),
+      workerId: Type.Union([Type.String(), Type.Null()]),
+      assignedZone: Type.Union([Type.String(), Type.Null()]),
+      assignedWorker: Type.Union([Type.String(), Type.Null()]),
+    }),
+    timeoutMs: Type.Union([Type.Integer(), Type.Null()]),
+    idempotencyKey: Type.Union([Type.String(), Type.Null()]),
+    workerId: Type.Union([Type.String(), Type.Null()]),
+    cancelRequestedAt: NullableTimestamp,
+    scheduleId: Type.Union([Type.String(), Type.Null()]),
+    fireAt: NullableTimestamp,
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Timestamp,
+    startedAt: NullableTimestamp,
+    finishedAt: NullableTimestamp,
+  },
+  { $id: 'Job' },
+);
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** Map a stored job to its API view (internal fields such as lease tokens stay inside). */
+export function jobView(row: JobRow): Record<string, unknown> {
+  return {
+    id: row.id,
+    queue: row.queue,
+    task: row.task,
+    status: row.status,
+    priority: row.priority,
+    runAt: row.runAt.toISOString(),
+    attempt: row.attempt,
+    maxAttempts: row.maxAttempts,
+    attemptsLeft: Math.max(0, row.maxAttempts - (row.attempt - row.attemptBase)),
+    payload: row.payload,
+    result: row.result ?? null,
+    progress: row.progress ?? null,
+    errors: row.errors.map(({ stack: _stack, ...e }) => e),
+    labels: row.labels ?? {},
+    placement: {
+      kind: row.placement,
+      zone: row.placementZone,
+      workerId: row.placementWorker,
+      assignedZone: row.assignedZone,
+      assignedWorker: row.assignedWorker,
+    },
+    timeoutMs: row.timeoutMs,
+    idempotencyKey: row.idempotencyKey,
+    workerId: row.workerId,
+    cancelRequestedAt: iso(row.cancelRequestedAt),
+    scheduleId: row.scheduleId,
+    fireAt: iso(row.fireAt),
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+  };
+}

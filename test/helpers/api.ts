@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/api/build-app.js';
+import type { Principal } from '../../src/core/access.js';
+import { silentLogger } from '../../src/core/deps.js';
+import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
+import { JobProducer } from '../../src/engine/producer.js';
+import { AppError } from '../../src/errors/index.js';
+import type { TestDatabase } from './db.js';
+
+/** Test principals by bearer token (the identity layer has its own tests; routes are tested with these). */
+export const TOKENS: Record<string, Principal> = {
+  admin: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a1', tenantId: DEFAULT_TENANT_ID, username: 'admin', role: 'admin', superadmin: false },
+  manager: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a2', tenantId: DEFAULT_TENANT_ID, username: 'manager', role: 'manager', superadmin: false },
+  viewer: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a3', tenantId: DEFAULT_TENANT_ID, username: 'viewer', role: 'viewer', superadmin: false },
+  other: { kind: 'user', id: '00000000-0000-7000-8000-0000000000b1', tenantId: '00000000-0000-7000-8000-0000000000bb', username: 'other', role: 'admin', superadmin: false },
+};
+
+/** An app on the test database with the TOKENS authenticator; closed with the database. */
+export async function testApp(db: TestDatabase): Promise<FastifyInstance> {
+  await db.pool.query(`INSERT INTO jobplane.tenants (id, slug, name) VALUES ('00000000-0000-7000-8000-0000000000bb', 'other', 'Other') ON CONFLICT DO NOTHING`);
+  const producer = new JobProducer(db.pool);
+  const app = await buildApp({
+    pool: db.pool,
+    producer,
+    logger: silentLogger,
+    authenticate: (credential) => {
+      const principal = TOKENS[credential];
+      return principal ? Promise.resolve(principal) : Promise.reject(new AppError('TOKEN_INVALID'));
+    },
+  });
+  db.track({ stop: async () => { await app.close(); await producer.close(); } });
+  return app;
+}
+
+/** Headers for a test principal. */
+export function as(who: keyof typeof TOKENS): Record<string, string> {
+  return { authorization: `Bearer ${who}` };
+}
