@@ -10,7 +10,10 @@ import { installProblemHandlers } from './plugins/problem.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
+import { queueRoutes } from './routes/queues.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { Problem } from './schemas/common.js';
+import { Schedule, ScheduleCreate, SchedulePatch } from './schemas/schedules.js';
 
 /** What the HTTP app needs; it opens nothing itself. */
 export interface AppDeps {
@@ -18,6 +21,8 @@ export interface AppDeps {
   producer: JobProducer;
   authenticate: Authenticator;
   logger: Logger;
+  /** A worker whose heartbeat is older than this is not listed as live. @defaultValue 45000 */
+  workerStaleMs?: number;
   /** Largest request body in bytes. @defaultValue 1 MiB */
   bodyLimit?: number;
 }
@@ -67,10 +72,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  for (const schema of [Problem, Job, JobSubmit]) app.addSchema(schema);
+  for (const schema of [Problem, Job, JobSubmit, Schedule, ScheduleCreate, SchedulePatch]) app.addSchema(schema);
   installAuth(app, deps.authenticate);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   healthRoutes(app, deps.pool);
   jobRoutes(app, { pool: deps.pool, producer: deps.producer });
+  scheduleRoutes(app, deps.pool);
+  queueRoutes(app, deps.pool, { workerStaleMs: deps.workerStaleMs ?? 45_000 });
   return app;
 }

@@ -146,3 +146,34 @@ export async function countJobs(
   );
   return rows;
 }
+
+/** Per queue: jobs by status, and jobs finished in the recent window (throughput). */
+export interface QueueStats {
+  queue: string;
+  counts: Partial<Record<JobStatus, number>>;
+  completedRecently: number;
+  failedRecently: number;
+}
+
+/**
+ * Counts by queue and status plus completions in the last `windowMs`. Finished jobs are counted
+ * by scanning the time-ordered primary key from the window's start, not the whole table.
+ */
+export async function queueStats(db: Queryable, tenantId: string | null, windowMs: number): Promise<QueueStats[]> {
+  const { rows } = await db.query<{ queue: string; status: JobStatus; count: number; recent: number }>(
+    `SELECT queue, status, count(*)::int AS count,
+            count(*) FILTER (WHERE finished_at > now() - $2 * interval '1 millisecond')::int AS recent
+     FROM jobplane.jobs WHERE ($1::uuid IS NULL OR tenant_id = $1::uuid)
+     GROUP BY queue, status ORDER BY queue`,
+    [tenantId, windowMs],
+  );
+  const byQueue = new Map<string, QueueStats>();
+  for (const row of rows) {
+    const stats = byQueue.get(row.queue) ?? { queue: row.queue, counts: {}, completedRecently: 0, failedRecently: 0 };
+    stats.counts[row.status] = row.count;
+    if (row.status === 'completed') stats.completedRecently = row.recent;
+    if (row.status === 'failed') stats.failedRecently = row.recent;
+    byQueue.set(row.queue, stats);
+  }
+  return [...byQueue.values()];
+}

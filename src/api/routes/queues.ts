@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import type { Pool } from '../../db/pool.js';
+import { queueStats, type QueueStats } from '../../db/queries/job-admin.js';
+import { listQueueSettings, type QueueSettings } from '../../db/queries/queues.js';
+import { listLiveWorkers } from '../../db/queries/workers.js';
+import { changeQueue } from '../../engine/queue-service.js';
+import { principalOf } from '../plugins/auth.js';
+import { problemResponses } from '../schemas/common.js';
+
+const THROUGHPUT_WINDOW_MS = 5 * 60_000;
+
+const Queue = Type.Object({
+  name: Type.String(),
+  paused: Type.Boolean(),
+  concurrencyLimit: Type.Union([Type.Integer(), Type.Null()]),
+  counts: Type.Record(Type.String(), Type.Integer()),
+  completedLast5m: Type.Integer(),
+  failedLast5m: Type.Integer(),
+});
+const NameParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }) }, { additionalProperties: false });
+
+function queueView(name: string, settings: QueueSettings | undefined, stats?: QueueStats) {
+  return {
+    name,
+    paused: settings?.paused ?? false,
+    concurrencyLimit: settings?.concurrencyLimit ?? null,
+    counts: stats?.counts ?? {},
+    completedLast5m: stats?.completedRecently ?? 0,
+    failedLast5m: stats?.failedRecently ?? 0,
+  };
+}
+
+/** /api/v1/queues (counts, throughput, pause/resume, concurrency) and /api/v1/workers. */
+export function queueRoutes(app: FastifyInstance, pool: Pool, options: { workerStaleMs: number }): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+
+  r.get('/api/v1/queues', {
+    config: { permission: 'queues:read' },
+    schema: { tags: ['queues'], summary: 'Queues with job counts by status and recent throughput', response: { 200: Type.Object({ queues: Type.Array(Queue) }), ...problemResponses } },
+  }, async (request) => {
+    const { tenantId } = principalOf(request);
+    const [stats, settings] = await Promise.all([queueStats(pool, tenantId, THROUGHPUT_WINDOW_MS), listQueueSettings(pool, tenantId)]);
+    const names = [...new Set([...stats.map((s) => s.queue), ...settings.map((s) => s.name)])].sort();
+    return {
+      queues: names.map((name) => queueView(name, settings.find((s) => s.name === name), stats.find((s) => s.queue === name))),
+    };
+  });
+
+  const change = (action: string, summary: string, body: ReturnType<typeof Type.Object> | null, toChange: (b: { limit?: number | null }) => { paused?: boolean; concurrencyLimit?: number | null }) =>
+    r.route({
+      method: body ? 'PUT' : 'POST',
+      url: `/api/v1/queues/:name/${action}`,
+      config: { permission: 'queues:write' },
+      schema: { tags: ['queues'], summary, params: NameParams, ...(body ? { body } : {}), response: { 200: Queue, ...problemResponses } },
+      handler: async (request) => {
+        const { tenantId } = principalOf(request);
+        const { name } = request.params as { name: string };
+        const { after } = await changeQueue(pool, { tenantId }, name, toChange((request.body ?? {}) as { limit?: number | null }));
+        return queueView(name, after);
+      },
+    });
+  change('pause', 'Pause a queue: its jobs stay queued until resumed', null, () => ({ paused: true }));
+  change('resume', 'Resume a queue', null, () => ({ paused: false }));
+  change(
+    'concurrency',
+    'Set (or clear with null) how many of the queue’s jobs may run at once across all workers',
+    Type.Object({ limit: Type.Union([Type.Integer({ minimum: 1, maximum: 1_000_000 }), Type.Null()]) }, { additionalProperties: false }),
+    (b) => ({ concurrencyLimit: b.limit ?? null }),
+  );
+
+  r.get('/api/v1/workers', {
+    config: { permission: 'workers:read' },
+    schema: {
+      tags: ['workers'],
+      summary: 'Live workers: zone, tasks, heartbeat and running jobs',
+      response: {
+        200: Type.Object({
+          workers: Type.Array(Type.Object({
+            id: Type.String(), name: Type.String(), kind: Type.String(), zone: Type.Union([Type.String(), Type.Null()]),
+            tasks: Type.Array(Type.String()), queues: Type.Union([Type.Array(Type.String()), Type.Null()]),
+            concurrency: Type.Integer(), running: Type.Integer(), hostname: Type.Union([Type.String(), Type.Null()]),
+            startedAt: Type.String(), lastHeartbeatAt: Type.String(), heartbeatAgeMs: Type.Integer(),
+          })),
+        }),
+        ...problemResponses,
+      },
+    },
+  }, async (request) => {
+    const rows = await listLiveWorkers(pool, principalOf(request).tenantId, options.workerStaleMs);
+    const now = Date.now();
+    return {
+      workers: rows.map((w) => ({
+        id: w.id, name: w.name, kind: w.kind, zone: w.zone, tasks: w.tasks, queues: w.queues, concurrency: w.concurrency,
+        running: w.running, hostname: w.hostname, startedAt: w.startedAt.toISOString(), lastHeartbeatAt: w.lastHeartbeatAt.toISOString(),
+        heartbeatAgeMs: Math.max(0, now - w.lastHeartbeatAt.getTime()),
+      })),
+    };
+  });
+}
