@@ -56,8 +56,8 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, options: { workerS
       schema: { tags: ['queues'], summary, params: NameParams, ...(body ? { body } : {}), response: { 200: Queue, ...problemResponses } },
       handler: async (request) => {
         const { tenantId } = principalOf(request);
-        const { name } = request.params as { name: string };
-        const { after } = await changeQueue(pool, { tenantId }, name, toChange((request.body ?? {}) as { limit?: number | null }));
+        const { name } = request.params;
+        const { after } = await changeQueue(pool, { tenantId }, name, toChange((request.body ?? {})));
         return queueView(name, after);
       },
     });
