@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { buildApp } from '../src/api/build-app.js';
 import { silentLogger } from '../src/core/deps.js';
 import type { Pool } from '../src/db/pool.js';
+import type { Identity } from '../src/engine/auth/index.js';
 import type { JobProducer } from '../src/engine/producer.js';
 
 /** The OpenAPI document as committed (stable key order, trailing newline). */
@@ -11,6 +12,7 @@ export async function renderOpenApi(): Promise<string> {
   const app = await buildApp({
     pool: {} as Pool,
     producer: {} as JobProducer,
+    identity: {} as Identity,
     logger: silentLogger,
     authenticate: () => Promise.reject(new Error('not used')),
   });

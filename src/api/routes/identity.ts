@@ -1,0 +1,151 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { actorOf, SCOPES } from '../../core/access.js';
+import { parseTimestamp } from '../../core/validate.js';
+import type { ApiKey, Identity, User } from '../../engine/auth/index.js';
+import { AppError } from '../../errors/index.js';
+import { principalOf } from '../plugins/auth.js';
+import { IdParams, problemResponses } from '../schemas/common.js';
+
+const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('manager'), Type.Literal('admin')]);
+const UserView = Type.Object({
+  id: Type.String(), tenantId: Type.String(), username: Type.String(), role: Type.String(), superadmin: Type.Boolean(),
+  disabled: Type.Boolean(), createdAt: Type.String(), updatedAt: Type.String(), lastLoginAt: Type.Union([Type.String(), Type.Null()]),
+});
+const KeyView = Type.Object({
+  id: Type.String(), name: Type.String(), prefix: Type.String(), last4: Type.String(), scopes: Type.Array(Type.String()),
+  expiresAt: Type.Union([Type.String(), Type.Null()]), lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+  revokedAt: Type.Union([Type.String(), Type.Null()]), createdBy: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(),
+});
+const SessionView = Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), user: UserView });
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+function userView(u: User) {
+  return { ...u, role: u.role as string, createdAt: u.createdAt.toISOString(), updatedAt: u.updatedAt.toISOString(), lastLoginAt: iso(u.lastLoginAt) };
+}
+function keyView(k: ApiKey) {
+  return { id: k.id, name: k.name, prefix: k.prefix, last4: k.last4, scopes: [...k.scopes] as string[], expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt), createdBy: k.createdBy, createdAt: k.createdAt.toISOString() };
+}
+
+/** /api/v1/auth (login, refresh, logout), /api/v1/me, /api/v1/users and /api/v1/keys (admins). */
+export function identityRoutes(app: FastifyInstance, identity: Identity): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const session = (s: Awaited<ReturnType<Identity['login']>>) => ({ ...s, tokenType: 'Bearer' as const, user: userView(s.user) });
+
+  r.post('/api/v1/auth/login', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Log in: a short-lived access token and a refresh token (rotated on every use)',
+      security: [],
+      body: Type.Object({ username: Type.String({ maxLength: 256 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
+      response: { 200: SessionView, 400: Type.Ref('Problem'), 401: Type.Ref('Problem'), 429: Type.Ref('Problem') },
+    },
+  }, async (request) => session(await identity.login(request.body.username, request.body.password, { ip: request.ip })));
+
+  r.post('/api/v1/auth/refresh', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Exchange a refresh token for a new pair; a reused refresh token revokes the whole session',
+      security: [],
+      body: Type.Object({ refreshToken: Type.String({ maxLength: 512 }) }, { additionalProperties: false }),
+      response: { 200: SessionView, 400: Type.Ref('Problem'), 401: Type.Ref('Problem') },
+    },
+  }, async (request) => session(await identity.refresh(request.body.refreshToken)));
+
+  r.post('/api/v1/auth/logout', {
+    schema: {
+      tags: ['auth'],
+      summary: 'End the session of a refresh token',
+      security: [],
+      body: Type.Object({ refreshToken: Type.String({ maxLength: 512 }) }, { additionalProperties: false }),
+      response: { 204: Type.Null(), 400: Type.Ref('Problem'), 401: Type.Ref('Problem') },
+    },
+  }, async (request, reply) => {
+    await identity.logout(request.body.refreshToken);
+    return reply.code(204).send(null);
+  });
+
+  r.get('/api/v1/me', {
+    config: { permission: 'jobs:read' },
+    schema: {
+      tags: ['auth'],
+      summary: 'Who am I: the user or key behind the credential, with its role or scopes',
+      response: { 200: Type.Object({ kind: Type.String(), id: Type.String(), tenantId: Type.String(), username: Type.Optional(Type.String()), role: Type.Optional(Type.String()), superadmin: Type.Optional(Type.Boolean()), prefix: Type.Optional(Type.String()), scopes: Type.Optional(Type.Array(Type.String())) }), ...problemResponses },
+    },
+  }, (request) => ({ ...principalOf(request) }));
+
+  r.get('/api/v1/users', {
+    config: { permission: 'admin' },
+    schema: { tags: ['users'], summary: 'List the users of your tenant', response: { 200: Type.Object({ users: Type.Array(UserView) }), ...problemResponses } },
+  }, async (request) => ({ users: (await identity.listUsers(principalOf(request).tenantId)).map(userView) }));
+
+  r.post('/api/v1/users', {
+    config: { permission: 'admin' },
+    schema: {
+      tags: ['users'],
+      summary: 'Create a user (password ≥ 12 characters, hashed with argon2id)',
+      body: Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 256 }), role: RoleSchema }, { additionalProperties: false }),
+      response: { 201: UserView, ...problemResponses, 409: Type.Ref('Problem') },
+    },
+  }, async (request, reply) => reply.code(201).send(userView(await identity.createUser(principalOf(request).tenantId, { ...request.body, role: request.body.role }))));
+
+  r.get('/api/v1/users/:id', {
+    config: { permission: 'admin' },
+    schema: { tags: ['users'], summary: 'Get a user', params: IdParams, response: { 200: UserView, ...problemResponses } },
+  }, async (request) => userView(await identity.getUser(principalOf(request).tenantId, request.params.id)));
+
+  r.patch('/api/v1/users/:id', {
+    config: { permission: 'admin' },
+    schema: {
+      tags: ['users'],
+      summary: 'Change role, disable, or set a new password (the last two end the user’s sessions)',
+      params: IdParams,
+      body: Type.Object({ role: Type.Optional(RoleSchema), disabled: Type.Optional(Type.Boolean()), password: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }),
+      response: { 200: UserView, ...problemResponses },
+    },
+  }, async (request) => {
+    const { role, ...rest } = request.body;
+    return userView(await identity.updateUser(principalOf(request).tenantId, request.params.id, { ...rest, ...(role ? { role: role } : {}) }));
+  });
+
+  r.delete('/api/v1/users/:id', {
+    config: { permission: 'admin' },
+    schema: { tags: ['users'], summary: 'Delete a user', params: IdParams, response: { 204: Type.Null(), ...problemResponses } },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    if (principal.kind === 'user' && principal.id === request.params.id) throw new AppError('FORBIDDEN', 'you cannot delete yourself');
+    await identity.deleteUser(principal.tenantId, request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  r.get('/api/v1/keys', {
+    config: { permission: 'admin' },
+    schema: { tags: ['keys'], summary: 'List API keys (never the secrets)', response: { 200: Type.Object({ keys: Type.Array(KeyView) }), ...problemResponses } },
+  }, async (request) => ({ keys: (await identity.listApiKeys(principalOf(request).tenantId)).map(keyView) }));
+
+  r.post('/api/v1/keys', {
+    config: { permission: 'admin' },
+    schema: {
+      tags: ['keys'],
+      summary: 'Create an API key; the key is in this answer only',
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 128 }),
+        scopes: Type.Array(Type.Union(SCOPES.map((s) => Type.Literal(s))), { minItems: 1, uniqueItems: true }),
+        expiresAt: Type.Optional(Type.String()),
+      }, { additionalProperties: false }),
+      response: { 201: Type.Intersect([KeyView, Type.Object({ key: Type.String() })]), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    const expires = request.body.expiresAt === undefined ? null : parseTimestamp(request.body.expiresAt, '/expiresAt');
+    if (expires?.errors.length) throw new AppError('VALIDATION_FAILED', expires.errors[0]!.message, { errors: expires.errors });
+    const created = await identity.createApiKey(principal.tenantId, { name: request.body.name, scopes: request.body.scopes, expiresAt: expires?.value ?? null }, actorOf(principal));
+    return reply.code(201).send({ ...keyView(created), key: created.key });
+  });
+
+  r.post('/api/v1/keys/:id/revoke', {
+    config: { permission: 'admin' },
+    schema: { tags: ['keys'], summary: 'Revoke an API key (effective at once)', params: IdParams, response: { 200: KeyView, ...problemResponses } },
+  }, async (request) => keyView(await identity.revokeApiKey(principalOf(request).tenantId, request.params.id)));
+}
