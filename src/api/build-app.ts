@@ -6,6 +6,8 @@ import { uuidv7 } from '../db/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
 import type { JobProducer } from '../engine/producer.js';
+import type { Metrics } from '../server/metrics.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { installAuth, type Authenticator } from './plugins/auth.js';
 import { installProblemHandlers } from './plugins/problem.js';
 import { installValidation } from './plugins/validation.js';
@@ -26,6 +28,8 @@ export interface AppDeps {
   /** Replaces `identity.authenticate` (tests use fixed principals). */
   authenticate?: Authenticator;
   logger: Logger;
+  /** Prometheus metrics; when given, /metrics serves them and requests are timed. */
+  metrics?: Metrics;
   /** A worker whose heartbeat is older than this is not listed as live. @defaultValue 45000 */
   workerStaleMs?: number;
   /** Largest request body in bytes. @defaultValue 1 MiB */
@@ -81,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installAuth(app, deps.authenticate ?? ((credential) => deps.identity.authenticate(credential)));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   healthRoutes(app, deps.pool);
+  if (deps.metrics) metricsRoutes(app, deps.metrics);
   identityRoutes(app, deps.identity);
   jobRoutes(app, { pool: deps.pool, producer: deps.producer });
   scheduleRoutes(app, deps.pool);

@@ -42,7 +42,7 @@ export interface SchedulerOptions {
 export interface SchedulerEvents {
   elected: [];
   demoted: [];
-  pass: [{ leader: boolean; fired: number }];
+  pass: [{ leader: boolean; fired: number; rescued: number }];
   failure: [{ during: string; error: unknown }];
 }
 
@@ -138,24 +138,25 @@ export class Scheduler {
   }
 
   /** One pass: renew or take the lease, and if leader run every maintenance service once. */
-  async runOnce(force = true): Promise<{ leader: boolean; fired: number }> {
+  async runOnce(force = true): Promise<{ leader: boolean; fired: number; rescued: number }> {
     const leader = await this.elect(force);
     let fired = 0;
+    let rescued = 0;
     if (leader) {
       fired = await this.guard('cron', () => this.enqueuer.runOnce());
       await this.guard('placer', () => this.placer.runOnce());
       const now = this.clock.nowMs();
       if (force || now - this.lastRescue >= this.opts.rescueIntervalMs) {
         this.lastRescue = now;
-        await this.guard('rescuer', () => this.rescuer.runOnce());
+        rescued = await this.guard('rescuer', () => this.rescuer.runOnce());
       }
       if (force || now - this.lastClean >= this.opts.cleanIntervalMs) {
         this.lastClean = now;
         await this.guard('cleaner', () => this.cleaner.runOnce());
       }
     }
-    this.events.emit('pass', { leader, fired });
-    return { leader, fired };
+    this.events.emit('pass', { leader, fired, rescued });
+    return { leader, fired, rescued };
   }
 
   private async run(): Promise<void> {

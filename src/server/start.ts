@@ -9,6 +9,7 @@ import { buildApp } from '../api/build-app.js';
 import { createIdentity } from '../engine/auth/index.js';
 import { JobProducer } from '../engine/producer.js';
 import { builtinTasks } from '../worker/tasks/index.js';
+import { createMetrics, observeScheduler, observeWorker, type Metrics } from './metrics.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 
 /** A running Jobplane process. */
@@ -39,6 +40,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
   let scheduler: Scheduler | null = null;
   let worker: Worker | null = null;
   let api: { app: FastifyInstance; producer: JobProducer; url: string } | null = null;
+  const metrics = createMetrics(pool);
   try {
     const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -52,6 +54,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         retentionFailedMs: config.retentionFailedMs,
         workerStaleMs: config.leaseMs * 1.5,
       });
+      observeScheduler(metrics, scheduler);
       await scheduler.start();
     }
     if (config.roles.includes('worker') && config.workerTasks.length > 0) {
@@ -71,9 +74,10 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         shutdownGraceMs: config.shutdownGraceMs,
         cancelGraceMs: config.cancelGraceMs,
       });
+      observeWorker(metrics, worker);
       await worker.start();
     }
-    if (config.roles.includes('api')) api = await startApi(config, pool, logger);
+    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics);
   } catch (error) {
     await worker?.stop().catch(() => undefined);
     await scheduler?.stop().catch(() => undefined);
@@ -122,7 +126,7 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
  * The api role: on the first start with no users, create the admin (printing a generated password
  * once), then listen.
  */
-async function startApi(config: Config, pool: Pool, logger: Logger): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
+async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
   const identity = createIdentity({
     pool,
     logger,
@@ -139,7 +143,7 @@ async function startApi(config: Config, pool: Pool, logger: Logger): Promise<{ a
     }
   }
   const producer = new JobProducer(pool, { logger });
-  const app = await buildApp({ pool, producer, identity, logger, workerStaleMs: config.leaseMs * 1.5 });
+  const app = await buildApp({ pool, producer, identity, logger, metrics, workerStaleMs: config.leaseMs * 1.5 });
   await app.listen({ port: config.port, host: config.host });
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   logger.info({ url, docs: `${url}/api/docs` }, 'API listening');

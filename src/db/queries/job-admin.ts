@@ -177,3 +177,12 @@ export async function queueStats(db: Queryable, tenantId: string | null, windowM
   }
   return [...byQueue.values()];
 }
+
+/** Jobs not finished yet, by queue and status (reads only the small per-status partial indexes). */
+export async function countActiveJobs(db: Queryable): Promise<Array<{ tenantId: string; queue: string; status: JobStatus; count: number }>> {
+  const { rows } = await db.query<{ tenantId: string; queue: string; status: JobStatus; count: number }>(
+    `SELECT tenant_id AS "tenantId", queue, status, count(*)::int AS count FROM jobplane.jobs
+     WHERE status IN ('queued', 'scheduled', 'running') GROUP BY tenant_id, queue, status`,
+  );
+  return rows;
+}
