@@ -75,9 +75,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // Protected routes document their credentials and, as x-permission, the permission they need
+    // (the role/scope matrix test is generated from it).
     transform: ({ schema, url, route }) => {
-      const needsAuth = (route.config as { permission?: string } | undefined)?.permission !== undefined;
-      return { schema: needsAuth ? { ...schema, security: [{ bearer: [] }, { apiKey: [] }] } : schema, url };
+      const permission = (route.config as { permission?: string } | undefined)?.permission;
+      return { schema: permission ? { ...schema, security: [{ bearer: [] }, { apiKey: [] }], 'x-permission': permission } : schema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
