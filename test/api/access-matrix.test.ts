@@ -53,7 +53,7 @@ test("another tenant's admin gets 404 (or 403) on every route with an id, and no
 
 test('every protected route answers 403 exactly when the role or key scope lacks its permission', async () => {
   const keyPrincipals: Record<string, Principal> = Object.fromEntries(
-    SCOPES.map((scope) => [`key-${scope}`, { kind: 'key', id: `00000000-0000-7000-8000-0000000000c${SCOPES.indexOf(scope)}`, tenantId: DEFAULT_TENANT_ID, prefix: 'jp_test', scopes: [scope] } as Principal]),
+    SCOPES.map((scope) => [`key-${scope}`, { kind: 'key', id: `00000000-0000-7000-8000-0000000000c${SCOPES.indexOf(scope)}`, tenantId: DEFAULT_TENANT_ID, prefix: 'jp_test', scopes: [scope] }]),
   );
   Object.assign(TOKENS, keyPrincipals);
   const principals = ['viewer', 'manager', 'admin', ...Object.keys(keyPrincipals)];
