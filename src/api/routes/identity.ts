@@ -5,7 +5,11 @@ import { actorOf, SCOPES } from '../../core/access.js';
 import { parseTimestamp } from '../../core/validate.js';
 import type { ApiKey, Identity, User } from '../../engine/auth/index.js';
 import { AppError } from '../../errors/index.js';
+import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
+import type { Queryable } from '../../db/pool.js';
+import { findUserRef } from '../../db/queries/identity.js';
+import { normalizeUsername } from '../../engine/auth/index.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 
 const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('manager'), Type.Literal('admin')]);
@@ -29,7 +33,7 @@ function keyView(k: ApiKey) {
 }
 
 /** /api/v1/auth (login, refresh, logout), /api/v1/me, /api/v1/users and /api/v1/keys (admins). */
-export function identityRoutes(app: FastifyInstance, identity: Identity): void {
+export function identityRoutes(app: FastifyInstance, identity: Identity, audit: Auditor, pool: Queryable): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const session = (s: Awaited<ReturnType<Identity['login']>>) => ({ ...s, tokenType: 'Bearer' as const, user: userView(s.user) });
 
@@ -41,7 +45,19 @@ export function identityRoutes(app: FastifyInstance, identity: Identity): void {
       body: Type.Object({ username: Type.String({ maxLength: 256 }), password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
       response: { 200: SessionView, 400: Type.Ref('Problem'), 401: Type.Ref('Problem'), 429: Type.Ref('Problem') },
     },
-  }, async (request) => session(await identity.login(request.body.username, request.body.password, { ip: request.ip })));
+  }, async (request) => {
+    try {
+      const result = await identity.login(request.body.username, request.body.password, { ip: request.ip });
+      await audit(request, { action: 'auth.login', tenantId: result.user.tenantId, actor: `user:${result.user.id}`, targetType: 'user', targetId: result.user.id });
+      return session(result);
+    } catch (error) {
+      // Failed logins are audited in the tenant of the named user, when such a user exists.
+      const username = normalizeUsername(request.body.username);
+      const ref = username === null ? null : await findUserRef(pool, username);
+      if (ref) await audit(request, { action: 'auth.login_failed', tenantId: ref.tenantId, actor: 'anonymous', targetType: 'user', targetId: ref.id, after: { reason: (error as { code?: string }).code ?? 'error' } });
+      throw error;
+    }
+  });
 
   r.post('/api/v1/auth/refresh', {
     schema: {
@@ -88,7 +104,11 @@ export function identityRoutes(app: FastifyInstance, identity: Identity): void {
       body: Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 256 }), role: RoleSchema }, { additionalProperties: false }),
       response: { 201: UserView, ...problemResponses, 409: Type.Ref('Problem') },
     },
-  }, async (request, reply) => reply.code(201).send(userView(await identity.createUser(principalOf(request).tenantId, { ...request.body, role: request.body.role }))));
+  }, async (request, reply) => {
+    const view = userView(await identity.createUser(principalOf(request).tenantId, { ...request.body, role: request.body.role }));
+    await audit(request, { action: 'user.create', targetType: 'user', targetId: view.id, after: view });
+    return reply.code(201).send(view);
+  });
 
   r.get('/api/v1/users/:id', {
     config: { permission: 'admin' },
@@ -106,7 +126,11 @@ export function identityRoutes(app: FastifyInstance, identity: Identity): void {
     },
   }, async (request) => {
     const { role, ...rest } = request.body;
-    return userView(await identity.updateUser(principalOf(request).tenantId, request.params.id, { ...rest, ...(role ? { role: role } : {}) }));
+    const tenantId = principalOf(request).tenantId;
+    const before = userView(await identity.getUser(tenantId, request.params.id));
+    const after = userView(await identity.updateUser(tenantId, request.params.id, { ...rest, ...(role ? { role: role } : {}) }));
+    await audit(request, { action: 'user.update', targetType: 'user', targetId: after.id, before, after: { ...after, passwordChanged: rest.password !== undefined } });
+    return after;
   });
 
   r.delete('/api/v1/users/:id', {
@@ -115,7 +139,9 @@ export function identityRoutes(app: FastifyInstance, identity: Identity): void {
   }, async (request, reply) => {
     const principal = principalOf(request);
     if (principal.kind === 'user' && principal.id === request.params.id) throw new AppError('FORBIDDEN', 'you cannot delete yourself');
+    const before = userView(await identity.getUser(principal.tenantId, request.params.id));
     await identity.deleteUser(principal.tenantId, request.params.id);
+    await audit(request, { action: 'user.delete', targetType: 'user', targetId: before.id, before });
     return reply.code(204).send(null);
   });
 
@@ -141,11 +167,16 @@ export function identityRoutes(app: FastifyInstance, identity: Identity): void {
     const expires = request.body.expiresAt === undefined ? null : parseTimestamp(request.body.expiresAt, '/expiresAt');
     if (expires?.errors.length) throw new AppError('VALIDATION_FAILED', expires.errors[0]!.message, { errors: expires.errors });
     const created = await identity.createApiKey(principal.tenantId, { name: request.body.name, scopes: request.body.scopes, expiresAt: expires?.value ?? null }, actorOf(principal));
+    await audit(request, { action: 'key.create', targetType: 'api_key', targetId: created.id, after: keyView(created) });
     return reply.code(201).send({ ...keyView(created), key: created.key });
   });
 
   r.post('/api/v1/keys/:id/revoke', {
     config: { permission: 'admin' },
     schema: { tags: ['keys'], summary: 'Revoke an API key (effective at once)', params: IdParams, response: { 200: KeyView, ...problemResponses } },
-  }, async (request) => keyView(await identity.revokeApiKey(principalOf(request).tenantId, request.params.id)));
+  }, async (request) => {
+    const view = keyView(await identity.revokeApiKey(principalOf(request).tenantId, request.params.id));
+    await audit(request, { action: 'key.revoke', targetType: 'api_key', targetId: view.id, after: view });
+    return view;
+  });
 }

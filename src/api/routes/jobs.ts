@@ -1,11 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../core/access.js';
 import type { JobSpec } from '../../core/job-spec.js';
 import type { Pool } from '../../db/pool.js';
-import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor } from '../../engine/job-service.js';
+import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor, type JobChange } from '../../engine/job-service.js';
 import type { JobProducer } from '../../engine/producer.js';
+import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 import { Job, JobSubmit, jobView } from '../schemas/jobs.js';
@@ -14,6 +15,7 @@ import { Job, JobSubmit, jobView } from '../schemas/jobs.js';
 export interface JobRouteDeps {
   pool: Pool;
   producer: JobProducer;
+  audit: Auditor;
 }
 
 const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Type.Union([Type.String(), Type.Null()]) });
@@ -23,6 +25,12 @@ const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level:
 export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
+  const audited = async (request: FastifyRequest, action: string, change: JobChange) => {
+    const before = jobView(change.before);
+    const after = jobView(change.after);
+    await deps.audit(request, { action, targetType: 'job', targetId: change.after.id, before, after });
+    return after;
+  };
 
   r.post('/api/v1/jobs', {
     config: { permission: 'jobs:write' },
@@ -41,8 +49,10 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
     const submitted = await deps.producer.add(spec, { tenantId: principal.tenantId, createdBy: actorOf(principal) });
     const row = await readJob(deps.pool, actor(principal), submitted.id);
+    const view = jobView(row);
+    if (submitted.created) await deps.audit(request, { action: 'job.submit', targetType: 'job', targetId: row.id, after: view });
     void reply.header('location', `/api/v1/jobs/${row.id}`);
-    return reply.code(submitted.created ? 201 : 200).send(jobView(row));
+    return reply.code(submitted.created ? 201 : 200).send(view);
   });
 
   r.post('/api/v1/jobs/batch', {
@@ -56,7 +66,9 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   }, async (request, reply) => {
     const principal = principalOf(request);
     const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal) });
-    return reply.code(201).send({ jobs: jobs.map((j) => ({ id: j.id, status: j.status, created: j.created })) });
+    const answer = jobs.map((j) => ({ id: j.id, status: j.status, created: j.created }));
+    await deps.audit(request, { action: 'job.submit_batch', targetType: 'job', after: { count: answer.length, ids: answer.filter((j) => j.created).map((j) => j.id) } });
+    return reply.code(201).send({ jobs: answer });
   });
 
   r.get('/api/v1/jobs', {
@@ -87,7 +99,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   r.post('/api/v1/jobs/:id/cancel', {
     config: { permission: 'jobs:write' },
     schema: { tags: ['jobs'], summary: 'Cancel a job (queued: at once; running: the handler is asked to stop)', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') } },
-  }, async (request) => jobView((await cancelJob(deps.pool, actor(principalOf(request)), request.params.id)).after));
+  }, async (request) => audited(request, 'job.cancel', await cancelJob(deps.pool, actor(principalOf(request)), request.params.id)));
 
   r.post('/api/v1/jobs/:id/retry', {
     config: { permission: 'jobs:write' },
@@ -102,7 +114,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     // The body is optional for this action, so it is checked here rather than by a schema.
     const body: unknown = request.body;
     const runAt = typeof body === 'object' && body !== null ? (body as { runAt?: unknown }).runAt : undefined;
-    return jobView((await retryJob(deps.pool, actor(principalOf(request)), request.params.id, { runAt })).after);
+    return audited(request, 'job.retry', await retryJob(deps.pool, actor(principalOf(request)), request.params.id, { runAt }));
   });
 
   r.post('/api/v1/jobs/:id/reschedule', {
@@ -114,7 +126,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
       body: Type.Object({ runAt: Type.Optional(Type.String()), priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })) }, { additionalProperties: false }),
       response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') },
     },
-  }, async (request) => jobView((await rescheduleJob(deps.pool, actor(principalOf(request)), request.params.id, request.body)).after));
+  }, async (request) => audited(request, 'job.reschedule', await rescheduleJob(deps.pool, actor(principalOf(request)), request.params.id, request.body)));
 
   r.get('/api/v1/jobs/:id/logs', {
     config: { permission: 'jobs:read' },

@@ -6,6 +6,7 @@ import { queueStats, type QueueStats } from '../../db/queries/job-admin.js';
 import { listQueueSettings, type QueueSettings } from '../../db/queries/queues.js';
 import { listLiveWorkers } from '../../db/queries/workers.js';
 import { changeQueue } from '../../engine/queue-service.js';
+import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
 
@@ -33,7 +34,7 @@ function queueView(name: string, settings: QueueSettings | undefined, stats?: Qu
 }
 
 /** /api/v1/queues (counts, throughput, pause/resume, concurrency) and /api/v1/workers. */
-export function queueRoutes(app: FastifyInstance, pool: Pool, options: { workerStaleMs: number }): void {
+export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, options: { workerStaleMs: number }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/queues', {
@@ -57,8 +58,10 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, options: { workerS
       handler: async (request) => {
         const { tenantId } = principalOf(request);
         const { name } = request.params;
-        const { after } = await changeQueue(pool, { tenantId }, name, toChange((request.body ?? {})));
-        return queueView(name, after);
+        const { before, after } = await changeQueue(pool, { tenantId }, name, toChange(request.body ?? {}));
+        const view = queueView(name, after);
+        await audit(request, { action: `queue.${action}`, targetType: 'queue', targetId: name, before: before ? queueView(name, before) : null, after: view });
+        return view;
       },
     });
   change('pause', 'Pause a queue: its jobs stay queued until resumed', null, () => ({ paused: true }));

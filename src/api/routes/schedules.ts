@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, type Principal } from '../../core/access.js';
@@ -14,7 +14,9 @@ import {
   setSchedulePaused,
   triggerSchedule,
   updateScheduleFields,
+  type ScheduleChange,
 } from '../../engine/schedule-service.js';
+import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 import { scheduleView } from '../schemas/schedules.js';
@@ -31,15 +33,24 @@ const Run = Type.Object({
 const Count = Type.Object({ count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })) }, { additionalProperties: false });
 
 /** /api/v1/schedules: CRUD, pause/resume, trigger now, preview, runs. */
-export function scheduleRoutes(app: FastifyInstance, pool: Pool): void {
+export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (p: Principal): Actor & { createdBy: string } => ({ tenantId: p.tenantId, name: actorOf(p), createdBy: actorOf(p) });
   const one = { 200: Type.Ref('Schedule'), ...problemResponses };
+  const audited = async (request: FastifyRequest, action: string, change: ScheduleChange) => {
+    const after = scheduleView(change.after!);
+    await audit(request, { action, targetType: 'schedule', targetId: change.after!.id, before: change.before ? scheduleView(change.before) : null, after });
+    return after;
+  };
 
   r.post('/api/v1/schedules', {
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Create a schedule (cron or interval)', body: Type.Ref('ScheduleCreate'), response: { 201: Type.Ref('Schedule'), ...problemResponses, 409: Type.Ref('Problem') } },
-  }, async (request, reply) => reply.code(201).send(scheduleView(await createSchedule(pool, actor(principalOf(request)), request.body))));
+  }, async (request, reply) => {
+    const view = scheduleView(await createSchedule(pool, actor(principalOf(request)), request.body));
+    await audit(request, { action: 'schedule.create', targetType: 'schedule', targetId: view.id as string, after: view });
+    return reply.code(201).send(view);
+  });
 
   r.get('/api/v1/schedules', {
     config: { permission: 'schedules:read' },
@@ -70,13 +81,14 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool): void {
   r.patch('/api/v1/schedules/:id', {
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Change a schedule', params: IdParams, body: Type.Ref('SchedulePatch'), response: { ...one, 409: Type.Ref('Problem') } },
-  }, async (request) => scheduleView((await updateScheduleFields(pool, actor(principalOf(request)), request.params.id, request.body)).after!));
+  }, async (request) => audited(request, 'schedule.update', await updateScheduleFields(pool, actor(principalOf(request)), request.params.id, request.body)));
 
   r.delete('/api/v1/schedules/:id', {
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Delete a schedule (its jobs stay)', params: IdParams, response: { 204: Type.Null(), ...problemResponses } },
   }, async (request, reply) => {
-    await removeSchedule(pool, actor(principalOf(request)), request.params.id);
+    const removed = await removeSchedule(pool, actor(principalOf(request)), request.params.id);
+    await audit(request, { action: 'schedule.delete', targetType: 'schedule', targetId: removed.id, before: scheduleView(removed) });
     return reply.code(204).send(null);
   });
 
@@ -84,7 +96,7 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool): void {
     r.post(`/api/v1/schedules/:id/${action}`, {
       config: { permission: 'schedules:write' },
       schema: { tags: ['schedules'], summary: `${action === 'pause' ? 'Pause' : 'Resume (missed fire times are skipped)'} a schedule`, params: IdParams, response: one },
-    }, async (request) => scheduleView((await setSchedulePaused(pool, actor(principalOf(request)), request.params.id, paused)).after!));
+    }, async (request) => audited(request, `schedule.${action}`, await setSchedulePaused(pool, actor(principalOf(request)), request.params.id, paused)));
   }
 
   r.post('/api/v1/schedules/:id/trigger', {
@@ -92,6 +104,7 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool): void {
     schema: { tags: ['schedules'], summary: 'Fire now, outside the timing', params: IdParams, response: { 201: Type.Object({ jobId: Type.String(), fireAt: Type.String() }), ...problemResponses } },
   }, async (request, reply) => {
     const { jobId, fireAt } = await triggerSchedule(pool, actor(principalOf(request)), request.params.id);
+    await audit(request, { action: 'schedule.trigger', targetType: 'schedule', targetId: request.params.id, after: { jobId, fireAt: fireAt.toISOString() } });
     return reply.code(201).send({ jobId, fireAt: fireAt.toISOString() });
   });
 

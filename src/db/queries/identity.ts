@@ -317,3 +317,12 @@ export async function touchApiKey(db: Queryable, id: string): Promise<void> {
     [id],
   );
 }
+
+/** The tenant and id of a user by (normalised) username, for auditing failed logins. */
+export async function findUserRef(db: Queryable, username: string): Promise<{ id: string; tenantId: string } | null> {
+  const { rows } = await db.query<{ id: string; tenantId: string }>(
+    `SELECT id, tenant_id AS "tenantId" FROM jobplane.users WHERE username = $1`,
+    [username],
+  );
+  return rows[0] ?? null;
+}

@@ -1,0 +1,469 @@
+/**
+ * The remote-worker protocol's engine (DESIGN §1 "worker", §2 leases): workers in any language
+ * register, long-poll for jobs, renew their leases, stream output and report outcomes over HTTP.
+ * Everything a remote worker does is scoped to the tenant of its API key and fenced by the job's
+ * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this
+ * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
+ */
+import { storableText, type AttemptError } from '../core/attempt-outcome.js';
+import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
+import type { Logger } from '../core/deps.js';
+import { checkJsonValue, DEFAULT_JSON_LIMITS, type JsonLimits } from '../core/validate.js';
+import { uuidv7 } from '../db/ids.js';
+import { NotificationListener } from '../db/listener.js';
+import { withTransaction, type Pool } from '../db/pool.js';
+import { getJob } from '../db/queries/job-admin.js';
+import {
+  claimJobs,
+  claimLimitedJobs,
+  JOBS_CHANNEL,
+  listLimitedQueues,
+  recordOutput,
+  recordReports,
+  renewLeases,
+  type AttemptReport,
+  type ClaimedJob,
+  type ClaimFilter,
+  type LimitedQueue,
+} from '../db/queries/jobs.js';
+import { listLiveWorkers, markWorkerStopped, registerWorker, touchWorker } from '../db/queries/workers.js';
+import { AppError } from '../errors/index.js';
+
+/** Options of {@link RemoteWorkerService}. */
+export interface RemoteWorkerOptions {
+  pool: Pool;
+  logger: Logger;
+  /** Lease granted per claim and per heartbeat. @defaultValue 30000 */
+  leaseMs?: number;
+  /** How often workers are told to heartbeat. @defaultValue leaseMs / 3 */
+  heartbeatMs?: number;
+  /** A worker not heard from for this long is unknown to other API processes. @defaultValue 45000 */
+  workerStaleMs?: number;
+  /** Longest wait in a claim without a notification before the queue is looked at again. @defaultValue 1000 */
+  recheckMs?: number;
+  /** Largest stored result. @defaultValue 1 MiB */
+  resultLimits?: JsonLimits;
+  /** Random source for backoff jitter. @defaultValue Math.random */
+  random?: () => number;
+}
+
+/** What a remote worker says about itself. */
+export interface RemoteRegistration {
+  name: string;
+  tasks: readonly string[];
+  queues?: readonly string[] | undefined;
+  zone?: string | undefined;
+  labels?: Record<string, string> | undefined;
+  /** How many jobs it runs at once; a claim never returns more. */
+  capacity: number;
+  hostname?: string | undefined;
+  version?: string | undefined;
+}
+
+/** The answer to a registration. */
+export interface RemoteRegistered {
+  workerId: string;
+  leaseMs: number;
+  heartbeatMs: number;
+}
+
+/** A job as handed to a remote worker. */
+export interface RemoteJob {
+  id: string;
+  task: string;
+  queue: string;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  /** Fencing token (a decimal string); every report about this attempt must carry it. */
+  leaseToken: string;
+  timeoutMs: number | null;
+  labels: Record<string, string> | null;
+  createdAt: string;
+}
+
+/** The answer to a heartbeat. */
+export interface HeartbeatAnswer {
+  /** Leases extended (including those in `cancelled`). */
+  renewed: string[];
+  /** Leases this worker no longer holds: stop the work and report nothing. */
+  lost: string[];
+  /** Still held, but a cancel was requested: stop and report with `fail({cancelled: true})`. */
+  cancelled: string[];
+}
+
+/** One log line from a remote worker. */
+export interface RemoteLogLine {
+  level?: string | undefined;
+  message: string;
+  fields?: Record<string, unknown> | undefined;
+}
+
+/** A failure reported by a remote worker. */
+export interface RemoteFailure {
+  message: string;
+  name?: string | undefined;
+  stack?: string | undefined;
+  /** false: permanent, never retried. @defaultValue true */
+  retryable?: boolean | undefined;
+  /** Overrides the job's backoff for the next attempt. */
+  retryAfterMs?: number | undefined;
+}
+
+/** The answer to a completion or failure: `accepted: false` means the lease was lost. */
+export interface ReportAnswer {
+  accepted: boolean;
+  /** The job's status after the report; null when not accepted. */
+  status: string | null;
+}
+
+/** A registered worker as this process knows it. */
+interface KnownWorker {
+  id: string;
+  tenantId: string;
+  tasks: readonly string[];
+  queues: readonly string[] | null;
+  zone: string | null;
+  capacity: number;
+}
+
+/** What is known about a job handed out: its tenant never changes; token/attempt of the last claim seen. */
+interface KnownJob {
+  tenantId: string;
+  leaseToken: string;
+  attempt: number;
+}
+
+const MAX_KNOWN_JOBS = 100_000;
+const LIMITED_QUEUES_TTL_MS = 1000;
+
+/**
+ * Serves remote workers for one API process. One LISTEN connection per instance wakes every
+ * waiting long-poll when jobs are enqueued; a periodic recheck covers lost notifications.
+ * Call {@link close} at shutdown: waiting claims answer at once with no jobs.
+ */
+export class RemoteWorkerService {
+  private readonly pool: Pool;
+  private readonly logger: Logger;
+  /** Lease granted per claim and heartbeat, in ms. */
+  readonly leaseMs: number;
+  /** Heartbeat interval told to workers, in ms. */
+  readonly heartbeatMs: number;
+  private readonly workerStaleMs: number;
+  private readonly recheckMs: number;
+  private readonly resultLimits: JsonLimits;
+  private readonly random: () => number;
+  private readonly workers = new Map<string, KnownWorker>();
+  private readonly jobs = new Map<string, KnownJob>();
+  private readonly waiters = new Set<() => void>();
+  private readonly limited = new Map<string, { at: number; queues: LimitedQueue[] }>();
+  private listener: NotificationListener | null = null;
+  private listening: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(options: RemoteWorkerOptions) {
+    this.pool = options.pool;
+    this.logger = options.logger;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
+    this.workerStaleMs = options.workerStaleMs ?? 45_000;
+    this.recheckMs = options.recheckMs ?? 1000;
+    this.resultLimits = options.resultLimits ?? DEFAULT_JSON_LIMITS;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Register a remote worker of `tenantId`; the id is new on every registration. */
+  async register(tenantId: string, reg: RemoteRegistration): Promise<RemoteRegistered> {
+    const id = uuidv7();
+    const queues = reg.queues && reg.queues.length > 0 ? [...reg.queues] : null;
+    await registerWorker(this.pool, {
+      id,
+      tenantId,
+      name: reg.name,
+      kind: 'remote',
+      zone: reg.zone ?? null,
+      tasks: [...reg.tasks],
+      queues,
+      labels: reg.labels ?? null,
+      concurrency: reg.capacity,
+      hostname: reg.hostname ?? null,
+      pid: null,
+      version: reg.version ?? null,
+    });
+    this.workers.set(id, { id, tenantId, tasks: [...reg.tasks], queues, zone: reg.zone ?? null, capacity: reg.capacity });
+    return { workerId: id, leaseMs: this.leaseMs, heartbeatMs: this.heartbeatMs };
+  }
+
+  /**
+   * Claim up to `max` jobs (never more than the worker's capacity) for a worker of `tenantId`.
+   * When none is due, wait up to `waitMs` for one: woken by enqueue notifications, rechecking
+   * every second, and ending early when `signal` aborts (the client went away) or at shutdown.
+   * Jobs claimed after the signal aborted are released at once, without burning an attempt.
+   */
+  async claim(tenantId: string, workerId: string, max: number, waitMs: number, signal?: AbortSignal): Promise<RemoteJob[]> {
+    const worker = await this.worker(tenantId, workerId);
+    const limit = Math.max(1, Math.min(max, worker.capacity));
+    const deadline = Date.now() + Math.max(0, waitMs);
+    if (waitMs > 0) await this.listen();
+    for (;;) {
+      // Register interest before looking, so a notification between the claim and the wait is not missed.
+      let woken = false;
+      let wake: () => void = () => {
+        woken = true;
+      };
+      const waiter = () => wake();
+      this.waiters.add(waiter);
+      try {
+        const jobs = await this.claimNow(worker, limit);
+        if (jobs.length > 0) {
+          if (signal?.aborted) {
+            await this.release(jobs);
+            return [];
+          }
+          return jobs.map((job) => this.handOut(job));
+        }
+        const left = deadline - Date.now();
+        if (left <= 0 || this.closed || signal?.aborted) return [];
+        if (!woken) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, Math.min(left, this.recheckMs));
+            function done(): void {
+              clearTimeout(timer);
+              signal?.removeEventListener('abort', done);
+              resolve();
+            }
+            wake = done;
+            signal?.addEventListener('abort', done, { once: true });
+          });
+        }
+        if (this.closed || signal?.aborted) return [];
+      } finally {
+        this.waiters.delete(waiter);
+      }
+    }
+  }
+
+  /** Renew the leases a worker holds and tell it which were lost or are to be cancelled. */
+  async heartbeat(tenantId: string, workerId: string, held: ReadonlyArray<{ id: string; leaseToken: string }>): Promise<HeartbeatAnswer> {
+    await this.worker(tenantId, workerId);
+    const own = await this.filterOwn(tenantId, held.map((h) => h.id));
+    const leases = held.filter((h) => own.has(h.id));
+    const renewals = await renewLeases(this.pool, leases, this.leaseMs);
+    await touchWorker(this.pool, workerId, held.length);
+    const alive = new Map(renewals.map((r) => [r.id, r.cancelRequested]));
+    return {
+      renewed: held.filter((h) => alive.has(h.id)).map((h) => h.id),
+      lost: held.filter((h) => !alive.has(h.id)).map((h) => h.id),
+      cancelled: held.filter((h) => alive.get(h.id) === true).map((h) => h.id),
+    };
+  }
+
+  /**
+   * Store progress and/or log lines of a running attempt. Returns false when the lease token is
+   * not the job's current one (the output is dropped). Throws JOB_NOT_FOUND for another tenant's job.
+   */
+  async output(tenantId: string, jobId: string, leaseToken: string, progress: { value: unknown } | null, lines: readonly RemoteLogLine[]): Promise<boolean> {
+    const known = await this.liveAttempt(tenantId, jobId, leaseToken);
+    if (!known) return false;
+    const at = new Date().toISOString();
+    await recordOutput(this.pool, [{
+      id: jobId,
+      leaseToken,
+      attempt: known.attempt,
+      progressJson: progress === null ? null : JSON.stringify(progress.value ?? null),
+      logs: lines.map((l) => ({ level: l.level ?? 'info', message: l.message, fields: l.fields ?? null, at })),
+    }]);
+    return true;
+  }
+
+  /** Complete an attempt with its result (fenced). Throws VALIDATION_FAILED for a result that cannot be stored. */
+  async complete(tenantId: string, jobId: string, leaseToken: string, result: unknown): Promise<ReportAnswer> {
+    const value = result === undefined ? null : result;
+    const checked = checkJsonValue(value, '/result', this.resultLimits);
+    if (checked.errors.length > 0) {
+      throw new AppError(checked.tooLarge ? 'PAYLOAD_TOO_LARGE' : 'VALIDATION_FAILED', checked.errors[0]!.message, { errors: checked.errors });
+    }
+    const known = await this.liveAttempt(tenantId, jobId, leaseToken);
+    if (!known) return { accepted: false, status: null };
+    return this.report({ kind: 'completed', id: jobId, leaseToken, resultJson: checked.json ?? JSON.stringify(value) });
+  }
+
+  /**
+   * Fail an attempt (fenced). Retryable failures go back to the queue after the job's backoff
+   * (computed here from the attempt count) or `retryAfterMs`, unless no attempts are left;
+   * `retryable: false` fails the job; `cancelled` ends it as cancelled.
+   */
+  async fail(tenantId: string, jobId: string, leaseToken: string, failure: RemoteFailure, cancelled: boolean): Promise<ReportAnswer> {
+    const job = await getJob(this.pool, tenantId, jobId);
+    if (!job) throw new AppError('JOB_NOT_FOUND', `no job ${jobId}`);
+    if (job.status !== 'running' || job.leaseToken !== leaseToken) return { accepted: false, status: null };
+    const kind: AttemptError['kind'] = cancelled ? 'cancelled' : failure.retryable === false ? 'permanent' : 'error';
+    const error: AttemptError = {
+      attempt: job.attempt,
+      kind,
+      message: storableText(failure.message || 'unknown error', 4096),
+      ...(failure.name ? { name: storableText(failure.name, 200) } : {}),
+      ...(failure.stack ? { stack: storableText(failure.stack, 8192) } : {}),
+      workerId: job.workerId,
+      at: new Date().toISOString(),
+    };
+    if (cancelled) return this.report({ kind: 'cancelled', id: jobId, leaseToken, error });
+    if (failure.retryable === false) return this.report({ kind: 'failed', id: jobId, leaseToken, error });
+    const delayMs = failure.retryAfterMs ?? backoffDelayMs(resolveBackoff(job.backoff), job.attempt - job.attemptBase, this.random);
+    return this.report({ kind: 'retry', id: jobId, leaseToken, error, delayMs });
+  }
+
+  /** Mark a worker stopped. Its leases are untouched: report every job first (or let them expire). */
+  async stop(tenantId: string, workerId: string): Promise<void> {
+    await this.worker(tenantId, workerId);
+    await markWorkerStopped(this.pool, workerId);
+    this.workers.delete(workerId);
+  }
+
+  /** Stop listening; waiting claims answer at once. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const wake of [...this.waiters]) wake();
+    const listener = this.listener;
+    this.listener = null;
+    await this.listening?.catch(() => undefined);
+    await listener?.stop();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private listen(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.listening) {
+      this.listener = new NotificationListener({
+        pool: this.pool,
+        channels: [JOBS_CHANNEL],
+        onNotification: () => this.wakeAll(),
+        onConnected: () => this.wakeAll(),
+        logger: this.logger,
+      });
+      this.listening = this.listener.start();
+    }
+    return this.listening;
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** The worker, if it belongs to the tenant; JOB_NOT_FOUND-like 404 otherwise (never a leak). */
+  private async worker(tenantId: string, workerId: string): Promise<KnownWorker> {
+    let known = this.workers.get(workerId);
+    if (!known) {
+      // Registered through another API process: look it up among live workers.
+      const row = (await listLiveWorkers(this.pool, tenantId, this.workerStaleMs)).find((w) => w.id === workerId && w.kind === 'remote');
+      if (row && row.tenantId !== null) {
+        known = { id: row.id, tenantId: row.tenantId, tasks: row.tasks, queues: row.queues, zone: row.zone, capacity: row.concurrency };
+        this.workers.set(workerId, known);
+      }
+    }
+    if (!known || known.tenantId !== tenantId) {
+      throw new AppError('NOT_FOUND', `no live remote worker ${workerId}: register again`);
+    }
+    return known;
+  }
+
+  private async claimNow(worker: KnownWorker, limit: number): Promise<ClaimedJob[]> {
+    const filter: ClaimFilter = { workerId: worker.id, tasks: worker.tasks, queues: worker.queues, tenantId: worker.tenantId, zone: worker.zone };
+    const jobs = await claimJobs(this.pool, filter, limit, this.leaseMs);
+    if (jobs.length < limit) {
+      const limited = await this.limitedQueues(filter);
+      if (limited.length > 0) {
+        jobs.push(...(await withTransaction(this.pool, (tx) => claimLimitedJobs(tx, filter, limited, limit - jobs.length, this.leaseMs))));
+      }
+    }
+    return jobs;
+  }
+
+  private async limitedQueues(filter: ClaimFilter): Promise<LimitedQueue[]> {
+    const key = `${filter.tenantId ?? ''}|${filter.queues?.join(',') ?? '*'}`;
+    const cached = this.limited.get(key);
+    const now = Date.now();
+    if (cached && now - cached.at < LIMITED_QUEUES_TTL_MS) return cached.queues;
+    const queues = await listLimitedQueues(this.pool, filter);
+    if (this.limited.size > 10_000) this.limited.clear();
+    this.limited.set(key, { at: now, queues });
+    return queues;
+  }
+
+  private async release(jobs: readonly ClaimedJob[]): Promise<void> {
+    try {
+      await recordReports(this.pool, jobs.map((j) => ({ kind: 'released', id: j.id, leaseToken: j.leaseToken })));
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'could not release jobs claimed for a departed remote worker; their leases will expire');
+    }
+  }
+
+  private handOut(job: ClaimedJob): RemoteJob {
+    this.remember(job.id, { tenantId: job.tenantId, leaseToken: job.leaseToken, attempt: job.attempt });
+    return {
+      id: job.id,
+      task: job.task,
+      queue: job.queue,
+      payload: job.payload,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      leaseToken: String(job.leaseToken),
+      timeoutMs: job.timeoutMs,
+      labels: job.labels,
+      createdAt: job.createdAt.toISOString(),
+    };
+  }
+
+  private remember(id: string, known: KnownJob): void {
+    if (this.jobs.size >= MAX_KNOWN_JOBS) {
+      // Maps iterate in insertion order: drop the oldest tenth.
+      let n = MAX_KNOWN_JOBS / 10;
+      for (const key of this.jobs.keys()) {
+        if (n-- <= 0) break;
+        this.jobs.delete(key);
+      }
+    }
+    this.jobs.set(id, known);
+  }
+
+  /** Which of these job ids belong to the tenant (unknown ids are looked up; missing ones are not). */
+  private async filterOwn(tenantId: string, ids: readonly string[]): Promise<Set<string>> {
+    const own = new Set<string>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const known = this.jobs.get(id);
+      if (!known) unknown.push(id);
+      else if (known.tenantId === tenantId) own.add(id);
+    }
+    const rows = await Promise.all(unknown.map((id) => getJob(this.pool, tenantId, id)));
+    for (const row of rows) {
+      if (!row) continue;
+      own.add(row.id);
+      this.remember(row.id, { tenantId: row.tenantId, leaseToken: row.leaseToken, attempt: row.attempt });
+    }
+    return own;
+  }
+
+  /**
+   * The attempt a lease token stands for, if it is the job's current one as far as we know.
+   * Throws JOB_NOT_FOUND for a job of another tenant (or none).
+   */
+  private async liveAttempt(tenantId: string, jobId: string, leaseToken: string): Promise<KnownJob | null> {
+    const known = this.jobs.get(jobId);
+    if (known && known.tenantId !== tenantId) throw new AppError('JOB_NOT_FOUND', `no job ${jobId}`);
+    if (known && known.leaseToken === leaseToken) return known;
+    const row = await getJob(this.pool, tenantId, jobId);
+    if (!row) throw new AppError('JOB_NOT_FOUND', `no job ${jobId}`);
+    const current = { tenantId: row.tenantId, leaseToken: row.leaseToken, attempt: row.attempt };
+    this.remember(jobId, current);
+    return row.status === 'running' && row.leaseToken === leaseToken ? current : null;
+  }
+
+  private async report(report: AttemptReport): Promise<ReportAnswer> {
+    const { accepted } = await recordReports(this.pool, [report]);
+    const status = accepted.get(report.id) ?? null;
+    if (status !== null) this.jobs.delete(report.id);
+    return { accepted: status !== null, status };
+  }
+}
