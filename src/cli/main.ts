@@ -7,6 +7,7 @@ import { loadConfig, SETTINGS, type Setting } from '../config/index.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrator.js';
 import { createPool } from '../db/pool.js';
+import { verifyAudit } from '../engine/audit.js';
 import { AppError } from '../errors/index.js';
 import { createLogger } from '../server/logger.js';
 import { startJobplane } from '../server/start.js';
@@ -16,6 +17,7 @@ const HELP = `jobplane — jobs, queues, workers and schedules on PostgreSQL
 Usage:
   jobplane start [--role scheduler,worker] [--ephemeral] [--data-dir DIR] [--database-url URL]
   jobplane migrate [--database-url URL]
+  jobplane audit verify [--tenant UUID] [--database-url URL]
   jobplane help
 
 Commands:
@@ -23,6 +25,9 @@ Commands:
             DATABASE_URL an embedded PostgreSQL keeps data in ./.jobplane (or a temporary
             folder with --ephemeral). Ctrl-C stops gracefully; a second Ctrl-C exits at once.
   migrate   Apply pending database migrations and exit.
+  audit verify
+            Recompute every tenant's audit hash chain (or one tenant's) and report the first
+            entry that was changed, deleted or reordered. Exit code 3 when tampering is found.
 
 Examples:
   npx jobplane start --ephemeral
@@ -30,17 +35,19 @@ Examples:
   jobplane migrate --database-url postgres://localhost/jobplane
 
 Every option is also an environment variable; see docs/configuration.md.
-Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration.`;
+Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration, 3 audit chain broken.`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
 function parse(argv: string[]): { command: string; flags: Flags } {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, tenant: { type: 'string' } };
   for (const s of SETTINGS as readonly Setting[]) {
     if (s.flag) options[s.flag.slice(2)] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
   }
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  return { command: values.help ? 'help' : (positionals[0] ?? 'help'), flags: values };
+  // Two-word commands (`audit verify`) are joined; everything else is one word.
+  const words = positionals.slice(0, positionals[0] === 'audit' ? 2 : 1).join(' ');
+  return { command: values.help ? 'help' : words || 'help', flags: values };
 }
 
 async function start(flags: Flags): Promise<number> {
@@ -99,6 +106,30 @@ async function runMigrate(flags: Flags): Promise<number> {
   }
 }
 
+async function auditVerify(flags: Flags): Promise<number> {
+  const tenant = typeof flags.tenant === 'string' ? flags.tenant : null;
+  if (tenant !== null && !/^[0-9a-f-]{36}$/i.test(tenant)) {
+    console.error('--tenant must be a tenant UUID');
+    return 2;
+  }
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: false, logger });
+  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+  try {
+    const result = await verifyAudit(pool, tenant);
+    if (result.ok) {
+      console.log(`audit log intact: ${result.checked} entries checked`);
+      return 0;
+    }
+    console.error(`audit log BROKEN in tenant ${result.tenantId} at seq ${result.firstBadSeq}: ${result.reason} (${result.checked} entries checked before it)`);
+    return 3;
+  } finally {
+    await pool.end();
+    await embedded?.stop();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed: { command: string; flags: Flags };
   try {
@@ -112,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
       return start(parsed.flags);
     case 'migrate':
       return runMigrate(parsed.flags);
+    case 'audit verify':
+      return auditVerify(parsed.flags);
     case 'help':
       console.log(HELP);
       return 0;

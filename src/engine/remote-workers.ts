@@ -363,7 +363,7 @@ export class RemoteWorkerService {
       }
     }
     if (!known || known.tenantId !== tenantId) {
-      throw new AppError('NOT_FOUND', `no live remote worker ${workerId}: register again`);
+      throw new AppError('WORKER_NOT_FOUND', `no live remote worker ${workerId}: register again`);
     }
     return known;
   }

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, title: 'No such route' },
   USER_NOT_FOUND: { status: 404, title: 'User not found' },
   API_KEY_NOT_FOUND: { status: 404, title: 'API key not found' },
+  WORKER_NOT_FOUND: { status: 404, title: 'Worker not found' },
   USERNAME_TAKEN: { status: 409, title: 'A user with this name already exists' },
   IDEMPOTENCY_CONFLICT: { status: 422, title: 'The idempotency key was used with a different request' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be JSON' },

@@ -96,8 +96,8 @@ test('a remote worker registers, long-polls, logs, reports progress and complete
 
   const stopped = await call('/stop', { workerId });
   assert.equal(stopped.status, 204);
-  const gone = await call('/claim', { workerId, max: 1, waitMs: 0 });
-  assert.equal(gone.status, 404);
+  const gone = await call<{ code: string }>('/claim', { workerId, max: 1, waitMs: 0 });
+  assert.deepEqual([gone.status, gone.body.code], [404, 'WORKER_NOT_FOUND']);
 });
 
 test('an empty long-poll answers no jobs after waitMs; a client that leaves ends the wait', async () => {
@@ -187,7 +187,7 @@ test('only worker-scoped keys get in, and a remote worker never touches another 
   const theirs = await register(['remote-iso'], otherWorkerKey);
   // A worker id of another tenant is unknown.
   const foreignWorker = await call<{ code: string }>('/claim', { workerId: ours, max: 1, waitMs: 0 }, otherWorkerKey);
-  assert.equal(foreignWorker.status, 404);
+  assert.deepEqual([foreignWorker.status, foreignWorker.body.code], [404, 'WORKER_NOT_FOUND']);
   const submitted = await addJob(db.pool, { task: 'remote-iso', payload: { secret: true } }, { tenantId: DEFAULT_TENANT_ID });
   const theirClaim = await call<{ jobs: unknown[] }>('/claim', { workerId: theirs, max: 10, waitMs: 300 }, otherWorkerKey);
   assert.deepEqual(theirClaim.body, { jobs: [] });
