@@ -11,21 +11,18 @@ import type { Logger } from '../core/deps.js';
 import { checkJsonValue, DEFAULT_JSON_LIMITS, type JsonLimits } from '../core/validate.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
-import { withTransaction, type Pool } from '../db/pool.js';
+import type { Pool } from '../db/pool.js';
 import { getJob } from '../db/queries/job-admin.js';
 import {
-  claimJobs,
-  claimLimitedJobs,
   JOBS_CHANNEL,
-  listLimitedQueues,
   recordOutput,
   recordReports,
   renewLeases,
   type AttemptReport,
   type ClaimedJob,
   type ClaimFilter,
-  type LimitedQueue,
 } from '../db/queries/jobs.js';
+import { JobClaimer } from './claimer.js';
 import { listLiveWorkers, markWorkerStopped, registerWorker, touchWorker } from '../db/queries/workers.js';
 import { AppError } from '../errors/index.js';
 
@@ -135,7 +132,6 @@ interface KnownJob {
 }
 
 const MAX_KNOWN_JOBS = 100_000;
-const LIMITED_QUEUES_TTL_MS = 1000;
 
 /**
  * Serves remote workers for one API process. One LISTEN connection per instance wakes every
@@ -156,7 +152,7 @@ export class RemoteWorkerService {
   private readonly workers = new Map<string, KnownWorker>();
   private readonly jobs = new Map<string, KnownJob>();
   private readonly waiters = new Set<() => void>();
-  private readonly limited = new Map<string, { at: number; queues: LimitedQueue[] }>();
+  private readonly claimer: JobClaimer;
   private listener: NotificationListener | null = null;
   private listening: Promise<void> | null = null;
   private closed = false;
@@ -165,6 +161,7 @@ export class RemoteWorkerService {
     this.pool = options.pool;
     this.logger = options.logger;
     this.leaseMs = options.leaseMs ?? 30_000;
+    this.claimer = new JobClaimer(this.pool, this.leaseMs);
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
     this.workerStaleMs = options.workerStaleMs ?? 45_000;
     this.recheckMs = options.recheckMs ?? 1000;
@@ -370,25 +367,7 @@ export class RemoteWorkerService {
 
   private async claimNow(worker: KnownWorker, limit: number): Promise<ClaimedJob[]> {
     const filter: ClaimFilter = { workerId: worker.id, tasks: worker.tasks, queues: worker.queues, tenantId: worker.tenantId, zone: worker.zone };
-    const jobs = await claimJobs(this.pool, filter, limit, this.leaseMs);
-    if (jobs.length < limit) {
-      const limited = await this.limitedQueues(filter);
-      if (limited.length > 0) {
-        jobs.push(...(await withTransaction(this.pool, (tx) => claimLimitedJobs(tx, filter, limited, limit - jobs.length, this.leaseMs))));
-      }
-    }
-    return jobs;
-  }
-
-  private async limitedQueues(filter: ClaimFilter): Promise<LimitedQueue[]> {
-    const key = `${filter.tenantId ?? ''}|${filter.queues?.join(',') ?? '*'}`;
-    const cached = this.limited.get(key);
-    const now = Date.now();
-    if (cached && now - cached.at < LIMITED_QUEUES_TTL_MS) return cached.queues;
-    const queues = await listLimitedQueues(this.pool, filter);
-    if (this.limited.size > 10_000) this.limited.clear();
-    this.limited.set(key, { at: now, queues });
-    return queues;
+    return this.claimer.claim(filter, limit);
   }
 
   private async release(jobs: readonly ClaimedJob[]): Promise<void> {

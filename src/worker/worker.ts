@@ -4,22 +4,19 @@ import { decideOutcome, type AbortCause, type AttemptOutcome } from '../core/att
 import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
-import { createPool, isConnectionError, withTransaction, type Pool } from '../db/pool.js';
+import { createPool, isConnectionError, type Pool } from '../db/pool.js';
 import {
   CANCEL_CHANNEL,
-  claimJobs,
-  claimLimitedJobs,
   JOBS_CHANNEL,
-  listLimitedQueues,
   recordOutput,
   recordReports,
   renewLeases,
   type AttemptReport,
   type ClaimedJob,
   type ClaimFilter,
-  type LimitedQueue,
 } from '../db/queries/jobs.js';
 import { markWorkerStopped, registerWorker, touchWorker } from '../db/queries/workers.js';
+import { JobClaimer } from '../engine/claimer.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { JobContext, JobInfo, TaskHandler, TaskList } from './types.js';
 
@@ -93,8 +90,6 @@ interface QueuedReport {
 
 type State = 'new' | 'running' | 'stopping' | 'stopped';
 
-const LIMITED_QUEUES_TTL_MS = 1000;
-
 /**
  * An in-process worker: claims jobs with one statement, runs their handlers with a concurrency
  * limit, renews leases by heartbeat, and reports outcomes in batches fenced by lease tokens.
@@ -120,6 +115,7 @@ export class Worker {
   private readonly random: () => number;
   private readonly output = new OutputBuffer();
   private readonly listener: NotificationListener;
+  private readonly claimer: JobClaimer;
 
   private state: State = 'new';
   private readonly entries = new Map<string, Entry>();
@@ -129,7 +125,6 @@ export class Worker {
   private claimRequested = false;
   private moreLikely = false;
   private flushing: Promise<void> | null = null;
-  private limited: { at: number; queues: LimitedQueue[] } = { at: -Infinity, queues: [] };
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private readonly loops: NodeJS.Timeout[] = [];
   private readonly idleWaiters = new Set<() => void>();
@@ -166,6 +161,7 @@ export class Worker {
       tenantId: options.tenantId ?? null,
       zone: options.zone ?? null,
     };
+    this.claimer = new JobClaimer(this.pool, this.opts.leaseMs, () => this.clock.nowMs());
     this.listener = new NotificationListener({
       pool: this.pool,
       channels: [JOBS_CHANNEL, CANCEL_CHANNEL],
@@ -329,27 +325,9 @@ export class Worker {
 
   private async claim(limit: number): Promise<ClaimedJob[]> {
     const started = performance.now();
-    const jobs = await claimJobs(this.pool, this.filter, limit, this.opts.leaseMs);
-    if (jobs.length < limit) {
-      const limited = await this.limitedQueues();
-      if (limited.length > 0) {
-        jobs.push(
-          ...(await withTransaction(this.pool, (tx) =>
-            claimLimitedJobs(tx, this.filter, limited, limit - jobs.length, this.opts.leaseMs),
-          )),
-        );
-      }
-    }
+    const jobs = await this.claimer.claim(this.filter, limit);
     if (jobs.length > 0) this.events.emit('claimed', { count: jobs.length, durationMs: performance.now() - started });
     return jobs;
-  }
-
-  private async limitedQueues(): Promise<LimitedQueue[]> {
-    const now = this.clock.nowMs();
-    if (now - this.limited.at > LIMITED_QUEUES_TTL_MS) {
-      this.limited = { at: now, queues: await listLimitedQueues(this.pool, this.filter) };
-    }
-    return this.limited.queues;
   }
 
   // ---- running --------------------------------------------------------------------------------

@@ -1,0 +1,43 @@
+import { withTransaction, type Pool } from '../db/pool.js';
+import { claimJobs, claimLimitedJobs, listLimitedQueues, type ClaimedJob, type ClaimFilter, type LimitedQueue } from '../db/queries/jobs.js';
+
+/** How long the list of concurrency-limited queues is reused before it is read again. */
+const LIMITED_QUEUES_TTL_MS = 1000;
+
+/**
+ * Claims jobs for one consumer (an in-process worker or a remote worker): first the one-statement
+ * claim over unlimited queues, then, if room is left, the locked claim over queues with a global
+ * concurrency limit. The list of limited queues is cached briefly per filter.
+ */
+export class JobClaimer {
+  private readonly limited = new Map<string, { at: number; queues: LimitedQueue[] }>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly leaseMs: number,
+    private readonly nowMs: () => number = () => Date.now(),
+  ) {}
+
+  /** Claim up to `limit` due jobs matching `filter`. */
+  async claim(filter: ClaimFilter, limit: number): Promise<ClaimedJob[]> {
+    const jobs = await claimJobs(this.pool, filter, limit, this.leaseMs);
+    if (jobs.length < limit) {
+      const limited = await this.limitedQueues(filter);
+      if (limited.length > 0) {
+        jobs.push(...(await withTransaction(this.pool, (tx) => claimLimitedJobs(tx, filter, limited, limit - jobs.length, this.leaseMs))));
+      }
+    }
+    return jobs;
+  }
+
+  private async limitedQueues(filter: ClaimFilter): Promise<LimitedQueue[]> {
+    const key = `${filter.tenantId ?? ''}|${filter.queues?.join(',') ?? '*'}`;
+    const cached = this.limited.get(key);
+    const now = this.nowMs();
+    if (cached && now - cached.at < LIMITED_QUEUES_TTL_MS) return cached.queues;
+    const queues = await listLimitedQueues(this.pool, filter);
+    if (this.limited.size > 10_000) this.limited.clear();
+    this.limited.set(key, { at: now, queues });
+    return queues;
+  }
+}
