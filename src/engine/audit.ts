@@ -15,10 +15,12 @@ import { createHash } from 'node:crypto';
 import {
   auditRowsInChainOrder,
   insertAuditRow,
+  insertAuditRows,
   isPool,
   listAuditRows,
   lockAuditChain,
   prepareAuditAppend,
+  prepareAuditBatch,
   type AuditFilter,
   type AuditRow,
 } from '../db/queries/audit.js';
@@ -184,4 +186,46 @@ export async function listAudit(db: Queryable, tenantId: string, filter: AuditFi
   const rows = await listAuditRows(db, tenantId, { ...filter, limit: filter.limit + 1 });
   const entries = rows.slice(0, filter.limit);
   return { entries, nextCursor: rows.length > filter.limit ? entries[entries.length - 1]!.seq : null };
+}
+
+/**
+ * Append many entries in one transaction: per tenant, one lock, one read of the chain's end and
+ * one multi-row insert; hashes are chained here in order. Entries keep their order within a
+ * tenant. Returns one result per entry, in input order.
+ */
+export async function recordAuditBatch(db: Queryable, entries: readonly AuditEntry[]): Promise<Array<{ seq: string; hash: Buffer }>> {
+  const run = async (tx: Queryable) => {
+    const results = new Array<{ seq: string; hash: Buffer }>(entries.length);
+    const byTenant = new Map<string, number[]>();
+    entries.forEach((e, i) => byTenant.set(e.tenantId, [...(byTenant.get(e.tenantId) ?? []), i]));
+    for (const [tenantId, indexes] of [...byTenant.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      await lockAuditChain(tx, tenantId);
+      const { prevHash: start, seqs, at } = await prepareAuditBatch(tx, tenantId, indexes.length);
+      let prevHash = start;
+      const rows: AuditRow[] = indexes.map((i, n) => {
+        const entry = entries[i]!;
+        const row = {
+          seq: seqs[n]!,
+          tenantId,
+          at,
+          actor: entry.actor,
+          action: entry.action,
+          targetType: entry.targetType ?? null,
+          targetId: entry.targetId ?? null,
+          before: redactSecrets(entry.before) ?? null,
+          after: redactSecrets(entry.after) ?? null,
+          requestId: entry.requestId ?? null,
+          clientIp: entry.clientIp ?? null,
+        };
+        const hash = entryHash(prevHash, row);
+        const full = { ...row, prevHash, hash };
+        prevHash = hash;
+        results[i] = { seq: row.seq, hash };
+        return full;
+      });
+      await insertAuditRows(tx, rows);
+    }
+    return results;
+  };
+  return isPool(db) ? withTransaction(db, run) : run(db);
 }

@@ -183,3 +183,18 @@ test('listAudit filters and pages newest first', async () => {
   assert.equal((await listAudit(db.pool, tenantId, { since: new Date(Date.now() + 60_000), limit: 10 })).entries.length, 0);
   assert.equal((await listAudit(db.pool, tenantId, { until: new Date(Date.now() + 60_000), limit: 10 })).entries.length, 6);
 });
+
+test('a batch of entries across tenants is chained in order and verifies', async () => {
+  const { recordAuditBatch, verifyAudit: verify } = await import('../../src/engine/audit.js');
+  const own = await testDatabase();
+  await own.pool.query(`INSERT INTO jobplane.tenants (id, slug, name) VALUES ('00000000-0000-7000-8000-0000000000e1', 'batch-b', 'B') ON CONFLICT DO NOTHING`);
+  const a = '00000000-0000-7000-8000-000000000001';
+  const b = '00000000-0000-7000-8000-0000000000e1';
+  const entries = Array.from({ length: 30 }, (_, i) => ({ tenantId: i % 3 === 0 ? b : a, actor: 'user:x', action: 'job.submit', targetId: String(i), after: { i, password: 'hidden' } }));
+  const results = await recordAuditBatch(own.pool, entries);
+  assert.equal(results.length, 30);
+  const seqsA = results.filter((_, i) => i % 3 !== 0).map((r) => BigInt(r.seq));
+  assert.deepEqual([...seqsA].sort((x, y) => (x < y ? -1 : 1)), seqsA, 'order within a tenant is kept');
+  const verified = await verify(own.pool, null);
+  assert.equal(verified.ok, true, JSON.stringify(verified));
+});

@@ -136,3 +136,49 @@ export async function listAuditRows(db: Queryable, tenantId: string, filter: Aud
   );
   return rows;
 }
+
+/**
+ * Reserve `count` consecutive places at the end of a tenant's chain: the current last hash, the
+ * next sequence numbers (in order) and one timestamp, read as exact UTC text (see prepareAuditAppend).
+ * Call with the tenant's chain lock held.
+ */
+export async function prepareAuditBatch(
+  db: Queryable,
+  tenantId: string,
+  count: number,
+): Promise<{ prevHash: Buffer | null; seqs: string[]; at: string }> {
+  const { rows } = await db.query<{ prevHash: Buffer | null; seqs: string[]; at: string }>(
+    `SELECT (SELECT hash FROM jobplane.audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) AS "prevHash",
+            ARRAY(SELECT nextval(pg_get_serial_sequence('jobplane.audit_log', 'seq'))::text
+                  FROM generate_series(1, $2) ORDER BY 1::int) AS seqs,
+            to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`,
+    [tenantId, count],
+  );
+  const row = rows[0]!;
+  // nextval is called once per generated row, in order; sort numerically to be certain.
+  row.seqs.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  return row;
+}
+
+/** Insert several chain rows in one statement. */
+export async function insertAuditRows(db: Queryable, rows: readonly AuditRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO jobplane.audit_log
+       (seq, tenant_id, at, actor, action, target_type, target_id, before, after, request_id, client_ip, prev_hash, hash)
+     OVERRIDING SYSTEM VALUE
+     SELECT x.seq, x.tenant_id, x.at, x.actor, x.action, x.target_type, x.target_id, x.before, x.after, x.request_id,
+            x.client_ip, decode(x.prev_hash, 'hex'), decode(x.hash, 'hex')
+     FROM json_to_recordset($1::json) AS x(seq bigint, tenant_id uuid, at timestamptz, actor text, action text,
+       target_type text, target_id text, before jsonb, after jsonb, request_id text, client_ip text, prev_hash text, hash text)`,
+    [
+      JSON.stringify(
+        rows.map((r) => ({
+          seq: r.seq, tenant_id: r.tenantId, at: r.at, actor: r.actor, action: r.action, target_type: r.targetType,
+          target_id: r.targetId, before: r.before, after: r.after, request_id: r.requestId, client_ip: r.clientIp,
+          prev_hash: r.prevHash ? r.prevHash.toString('hex') : null, hash: r.hash.toString('hex'),
+        })),
+      ),
+    ],
+  );
+}
