@@ -14,12 +14,10 @@
 import { createHash } from 'node:crypto';
 import {
   auditRowsInChainOrder,
-  insertAuditRow,
   insertAuditRows,
   isPool,
   listAuditRows,
   lockAuditChain,
-  prepareAuditAppend,
   prepareAuditBatch,
   type AuditFilter,
   type AuditRow,
@@ -108,27 +106,8 @@ function entryHash(prevHash: Buffer | null, row: Omit<AuditRow, 'hash' | 'prevHa
  * the action it records, and the chain lock is held until that transaction ends).
  */
 export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<{ seq: string; hash: Buffer }> {
-  const append = async (tx: Queryable) => {
-    await lockAuditChain(tx, entry.tenantId);
-    const { prevHash, seq, at } = await prepareAuditAppend(tx, entry.tenantId);
-    const row = {
-      seq,
-      tenantId: entry.tenantId,
-      at,
-      actor: entry.actor,
-      action: entry.action,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      before: redactSecrets(entry.before) ?? null,
-      after: redactSecrets(entry.after) ?? null,
-      requestId: entry.requestId ?? null,
-      clientIp: entry.clientIp ?? null,
-    };
-    const hash = entryHash(prevHash, row);
-    await insertAuditRow(tx, { ...row, prevHash, hash });
-    return { seq, hash };
-  };
-  return isPool(db) ? withTransaction(db, append) : append(db);
+  const [result] = await recordAuditBatch(db, [entry]);
+  return result!;
 }
 
 /** Outcome of {@link verifyAudit}. */

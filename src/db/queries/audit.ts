@@ -49,39 +49,6 @@ export async function lockAuditChain(db: Queryable, tenantId: string): Promise<v
 }
 
 /**
- * The head of a tenant's chain (its newest hash, or null when empty), a freshly drawn seq and the
- * transaction's `now()` as {@link AuditRow.at} text; call under {@link lockAuditChain}.
- */
-export async function prepareAuditAppend(
-  db: Queryable,
-  tenantId: string,
-): Promise<{ prevHash: Buffer | null; seq: string; at: string }> {
-  const { rows } = await db.query<{ prevHash: Buffer | null; seq: string; at: string }>(
-    `SELECT (SELECT hash FROM jobplane.audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1) AS "prevHash",
-            nextval(pg_get_serial_sequence('jobplane.audit_log', 'seq'))::text AS seq,
-            to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at`,
-    [tenantId],
-  );
-  return rows[0]!;
-}
-
-/** Insert one audit row with the seq and at of {@link prepareAuditAppend}. */
-export async function insertAuditRow(db: Queryable, row: AuditRow): Promise<void> {
-  await db.query(
-    `INSERT INTO jobplane.audit_log
-       (seq, tenant_id, at, actor, action, target_type, target_id, before, after, request_id, client_ip, prev_hash, hash)
-     OVERRIDING SYSTEM VALUE
-     VALUES ($1::bigint, $2, $3::timestamptz, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13)`,
-    [
-      row.seq, row.tenantId, row.at, row.actor, row.action, row.targetType, row.targetId,
-      row.before === null ? null : JSON.stringify(row.before),
-      row.after === null ? null : JSON.stringify(row.after),
-      row.requestId, row.clientIp, row.prevHash, row.hash,
-    ],
-  );
-}
-
-/**
  * A page of rows in chain order (tenant, then seq) after the given position, for verification.
  * `tenantId` null reads every tenant.
  */
@@ -139,7 +106,10 @@ export async function listAuditRows(db: Queryable, tenantId: string, filter: Aud
 
 /**
  * Reserve `count` consecutive places at the end of a tenant's chain: the current last hash, the
- * next sequence numbers (in order) and one timestamp, read as exact UTC text (see prepareAuditAppend).
+ * next sequence numbers (in order) and one timestamp. The timestamp is read as UTC text with
+ * microseconds and inserted from that same text, so the hashed string and the stored value match
+ * exactly (a JS Date would drop the microseconds). seq values are taken while the chain lock is
+ * held and inserted with OVERRIDING SYSTEM VALUE, because the hash covers the seq.
  * Call with the tenant's chain lock held.
  */
 export async function prepareAuditBatch(
