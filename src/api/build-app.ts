@@ -5,18 +5,28 @@ import type { Logger } from '../core/deps.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
+import { actorOf } from '../core/access.js';
+import type { EventSink } from '../core/events.js';
+import { EventHub } from '../engine/event-hub.js';
+import { EventPublisher } from '../engine/events.js';
 import type { JobProducer } from '../engine/producer.js';
 import type { Metrics } from '../server/metrics.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { createAuditor } from './plugins/audit.js';
 import { installAuth, type Authenticator } from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
+import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
+import { demoRoutes } from './routes/demo.js';
+import { eventRoutes } from './routes/events.js';
+import { failureRoutes } from './routes/failures.js';
+import { statsRoutes } from './routes/stats.js';
 import { remoteWorkerRoutes } from './routes/remote-workers.js';
-import { installProblemHandlers } from './plugins/problem.js';
+import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
+import { installTracing } from './plugins/tracing.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
-import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
+import { Job, JobSubmit, jobRoutes, type BuiltinTaskCheck } from './routes/jobs.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { Problem } from './schemas/common.js';
@@ -37,7 +47,20 @@ export interface AppDeps {
   workerStaleMs?: number;
   /** Largest request body in bytes. @defaultValue 1 MiB */
   bodyLimit?: number;
+  /** Where changes made through the API are announced (give the process's `EventPublisher`). */
+  liveEvents?: EventSink;
+  /** SSE streams this process serves at once. @defaultValue 1000 */
+  maxEventStreams?: number;
+  /** Built-in tasks whose payloads are checked at submit time (what the workers run). */
+  builtinTasks?: BuiltinTaskCheck;
+  /** Serve the demo's echo endpoint at /demo/echo (`jobplane start --demo`). */
+  demo?: boolean;
+  /** The dashboard's build folder; null serves no dashboard. @defaultValue dashboard/dist of this package */
+  dashboardDir?: string | null;
 }
+
+/** Probes, scrapes and static files: logged at debug, not info. */
+const QUIET_ROUTES = /^\/(healthz|readyz|metrics|assets\/)/;
 
 /** The OpenAPI document's metadata. */
 const OPENAPI_INFO = {
@@ -58,12 +81,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     genReqId: () => uuidv7(),
     requestIdHeader: false,
+    frameworkErrors: onFrameworkError,
   });
+  installTracing(app);
   installValidation(app);
   // JSON only: a text/plain body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  // One line per request, with what an operator searches by: request id, tenant, actor, route.
+  app.addHook('onResponse', async (request, reply) => {
+    const principal = request.principal;
+    const fields = {
+      requestId: request.id,
+      method: request.method,
+      route: request.routeOptions.url ?? request.url.split('?')[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...(principal ? { tenantId: principal.tenantId, actor: actorOf(principal) } : {}),
+    };
+    if (QUIET_ROUTES.test(request.url)) deps.logger.debug(fields, 'request');
+    else deps.logger.info(fields, 'request');
   });
   installProblemHandlers(app, deps.logger);
   await app.register(swagger, {
@@ -90,13 +129,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installAuth(app, deps.authenticate ?? ((credential) => deps.identity.authenticate(credential)));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   const audit = createAuditor(deps.pool, deps.logger);
+  let liveEvents = deps.liveEvents;
+  if (!liveEvents) {
+    const own = new EventPublisher(deps.pool, { logger: deps.logger });
+    app.addHook('onClose', async () => own.close());
+    liveEvents = own;
+  }
   healthRoutes(app, deps.pool);
   if (deps.metrics) metricsRoutes(app, deps.metrics);
   identityRoutes(app, deps.identity, audit, deps.pool);
-  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit });
-  scheduleRoutes(app, deps.pool, audit);
-  queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? 45_000 });
+  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, ...(deps.builtinTasks ? { builtinTasks: deps.builtinTasks } : {}) });
+  scheduleRoutes(app, deps.pool, audit, liveEvents);
+  queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
   auditRoutes(app, deps.pool);
-  remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? 45_000 });
+  statsRoutes(app, deps.pool);
+  failureRoutes(app, { pool: deps.pool, audit, liveEvents });
+  remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
+  // One LISTEN connection per API process feeds every event stream it serves.
+  const hub = new EventHub({ pool: deps.pool, logger: deps.logger });
+  await hub.start();
+  app.addHook('onClose', async () => hub.stop());
+  eventRoutes(app, { pool: deps.pool, hub, ...(deps.maxEventStreams ? { maxStreams: deps.maxEventStreams } : {}) });
+  if (deps.demo) demoRoutes(app);
+  await dashboardRoutes(app, deps.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : deps.dashboardDir);
   return app;
 }

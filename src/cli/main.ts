@@ -1,161 +1,142 @@
 /**
  * The `jobplane` command. Entry point: the only place (with bin/) that touches process.env,
- * process.argv, signals and the exit code.
+ * process.argv, signals and the exit code. It only dispatches: local commands (start, migrate,
+ * audit verify) to commands/local.ts, API commands to commands/*.ts.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, SETTINGS, type Setting } from '../config/index.js';
-import { startEmbeddedPostgres } from '../db/embedded.js';
-import { migrate } from '../db/migrator.js';
-import { createPool } from '../db/pool.js';
-import { verifyAudit } from '../engine/audit.js';
 import { AppError } from '../errors/index.js';
-import { createLogger } from '../server/logger.js';
-import { startJobplane } from '../server/start.js';
+import type { Command } from './command.js';
+import { authCommands } from './commands/auth.js';
+import { auditCommands, keyCommands, userCommands } from './commands/admin.js';
+import { jobCommands } from './commands/jobs.js';
+import { queueCommands, workerCommands } from './commands/queues.js';
+import { scheduleCommands } from './commands/schedules.js';
+import { Context, describeFailure, EXIT, GLOBAL_OPTIONS, UsageError, type Io, type Values } from './context.js';
+import { commandHelp, groupHelp, LOCAL_HELP, topHelp } from './help.js';
 
-const HELP = `jobplane — jobs, queues, workers and schedules on PostgreSQL
+const GROUPS = new Map<string, Command[]>([
+  ['jobs', jobCommands],
+  ['schedules', scheduleCommands],
+  ['queues', queueCommands],
+  ['workers', workerCommands],
+  ['users', userCommands],
+  ['keys', keyCommands],
+  ['audit', auditCommands],
+]);
+const TOP_LEVEL = authCommands;
 
-Usage:
-  jobplane start [--role scheduler,worker] [--ephemeral] [--data-dir DIR] [--database-url URL]
-  jobplane migrate [--database-url URL]
-  jobplane audit verify [--tenant UUID] [--database-url URL]
-  jobplane help
-
-Commands:
-  start     Run the scheduler and a worker with the built-in tasks in this process. Without
-            DATABASE_URL an embedded PostgreSQL keeps data in ./.jobplane (or a temporary
-            folder with --ephemeral). Ctrl-C stops gracefully; a second Ctrl-C exits at once.
-  migrate   Apply pending database migrations and exit.
-  audit verify
-            Recompute every tenant's audit hash chain (or one tenant's) and report the first
-            entry that was changed, deleted or reordered. Exit code 3 when tampering is found.
-
-Examples:
-  npx jobplane start --ephemeral
-  DATABASE_URL=postgres://localhost/jobplane jobplane start --role worker --concurrency 20
-  jobplane migrate --database-url postgres://localhost/jobplane
-
-Every option is also an environment variable; see docs/configuration.md.
-Exit codes: 0 success, 1 runtime failure, 2 bad usage or configuration, 3 audit chain broken.`;
-
-type Flags = Record<string, string | boolean | undefined>;
-
-function parse(argv: string[]): { command: string; flags: Flags } {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, tenant: { type: 'string' } };
-  for (const s of SETTINGS as readonly Setting[]) {
-    if (s.flag) options[s.flag.slice(2)] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
+/** The first two words of argv (skipping flags and the values of --server/--token) and where they are. */
+function words(argv: string[]): Array<{ word: string; index: number }> {
+  const found: Array<{ word: string; index: number }> = [];
+  for (let i = 0; i < argv.length && found.length < 2; i++) {
+    const token = argv[i] ?? '';
+    if (token === '--') break;
+    if (token === '--server' || token === '--token') i++;
+    else if (!token.startsWith('-')) found.push({ word: token, index: i });
   }
-  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  // Two-word commands (`audit verify`) are joined; everything else is one word.
-  const words = positionals.slice(0, positionals[0] === 'audit' ? 2 : 1).join(' ');
-  return { command: values.help ? 'help' : words || 'help', flags: values };
+  return found;
 }
 
-async function start(flags: Flags): Promise<number> {
-  const config = loadConfig(process.env, flags);
-  const logger = createLogger(config.logLevel);
-  // Ctrl-C while waiting for an unreachable database ends the wait.
-  const starting = new AbortController();
-  const abortStart = () => {
-    starting.abort();
-    process.exit(130);
-  };
-  process.once('SIGINT', abortStart);
-  process.once('SIGTERM', abortStart);
-  const app = await startJobplane(config, logger, { signal: starting.signal });
-  process.off('SIGINT', abortStart);
-  process.off('SIGTERM', abortStart);
-  logger.info({ roles: config.roles, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
-  return new Promise<number>((resolve) => {
-    let firstSignalAt = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      // Ctrl-C under `npm start` reaches us twice at once (from the terminal and from npm), so only
-      // a signal a second or more after the first one means "exit now".
-      const now = Date.now();
-      if (firstSignalAt > 0 && now - firstSignalAt < 1000) return;
-      if (firstSignalAt > 0) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      firstSignalAt = now;
-      logger.info({ signal }, 'stopping gracefully');
-      app.stop().then(
-        () => resolve(0),
-        (error: unknown) => {
-          logger.error({ err: (error as Error).message }, 'error while stopping');
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-}
-
-async function runMigrate(flags: Flags): Promise<number> {
-  const config = loadConfig(process.env, flags);
-  const logger = createLogger(config.logLevel);
-  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
-  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+async function runLocal(command: string, argv: string[]): Promise<number> {
+  // Loaded on demand: the server and database modules would slow every API command down.
+  const { auditVerify, parseLocalFlags, runMigrate, start } = await import('./commands/local.js');
+  let parsed: ReturnType<typeof parseLocalFlags>;
   try {
-    const { applied, current } = await migrate(pool, logger);
-    console.log(applied.length > 0 ? `applied ${applied.join(', ')}; now at migration ${current}` : `up to date at migration ${current}`);
-    return 0;
-  } finally {
-    await pool.end();
-    await embedded?.stop();
+    parsed = parseLocalFlags(argv);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}\n\n${LOCAL_HELP}`);
+    return EXIT.usage;
   }
+  if (parsed.flags.help === true) {
+    console.log(LOCAL_HELP);
+    return EXIT.ok;
+  }
+  if (command === 'start') return start(parsed.flags);
+  if (command === 'migrate') return runMigrate(parsed.flags);
+  return auditVerify(parsed.flags);
 }
 
-async function auditVerify(flags: Flags): Promise<number> {
-  const tenant = typeof flags.tenant === 'string' ? flags.tenant : null;
-  if (tenant !== null && !/^[0-9a-f-]{36}$/i.test(tenant)) {
-    console.error('--tenant must be a tenant UUID');
-    return 2;
-  }
-  const config = loadConfig(process.env, flags);
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: false, logger });
-  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+async function runApi(command: Command, argv: string[], io: Io): Promise<number> {
+  let values: Values;
+  let positionals: string[];
   try {
-    const result = await verifyAudit(pool, tenant);
-    if (result.ok) {
-      console.log(`audit log intact: ${result.checked} entries checked`);
-      return 0;
-    }
-    console.error(`audit log BROKEN in tenant ${result.tenantId} at seq ${result.firstBadSeq}: ${result.reason} (${result.checked} entries checked before it)`);
-    return 3;
-  } finally {
-    await pool.end();
-    await embedded?.stop();
+    ({ values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true }));
+  } catch (error) {
+    io.stderr.write(`error: ${(error as Error).message}\nRun 'jobplane ${command.name} --help' for usage.\n`);
+    return EXIT.usage;
+  }
+  if (values.help === true) {
+    io.stdout.write(`${commandHelp(command)}\n`);
+    return EXIT.ok;
+  }
+  if (positionals.length < command.args.min || positionals.length > command.args.max) {
+    const what = positionals.length < command.args.min ? 'missing argument' : `unexpected argument "${positionals[command.args.max] ?? ''}"`;
+    io.stderr.write(`error: ${what}\nUsage: jobplane ${command.name} ${command.usage}\n`);
+    return EXIT.usage;
+  }
+  const ctx = await Context.create(io, values);
+  try {
+    return await command.run(ctx, positionals, values);
+  } catch (error) {
+    const failure = describeFailure(error, ctx.server);
+    io.stderr.write(`${failure.message}\n`);
+    if (error instanceof UsageError) io.stderr.write(`Run 'jobplane ${command.name} --help' for usage.\n`);
+    else if (failure.code === EXIT.failure && !(error instanceof TypeError) && process.env.JOBPLANE_DEBUG) io.stderr.write(`${(error as Error).stack ?? ''}\n`);
+    return failure.code;
   }
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: { command: string; flags: Flags };
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${HELP}`);
-    return 2;
+  const io: Io = { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+  const found = words(argv);
+  const [first, second] = found;
+  const without = (...drop: Array<{ index: number } | undefined>) => argv.filter((_, i) => !drop.some((d) => d?.index === i));
+  if (!first) {
+    const help = topHelp(GROUPS, TOP_LEVEL);
+    if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+      console.log(help);
+      return EXIT.ok;
+    }
+    console.error(`error: no command given\n\n${help}`);
+    return EXIT.usage;
   }
-  switch (parsed.command) {
-    case 'start':
-      return start(parsed.flags);
-    case 'migrate':
-      return runMigrate(parsed.flags);
-    case 'audit verify':
-      return auditVerify(parsed.flags);
-    case 'help':
-      console.log(HELP);
-      return 0;
-    default:
-      console.error(`unknown command: ${parsed.command}\n\n${HELP}`);
-      return 2;
+  if (first.word === 'help') {
+    const group = second ? GROUPS.get(second.word) : undefined;
+    console.log(group && second ? groupHelp(second.word, group) : topHelp(GROUPS, TOP_LEVEL));
+    return EXIT.ok;
   }
+  if (first.word === 'start' || first.word === 'migrate') return runLocal(first.word, without(first));
+  if (first.word === 'audit' && second?.word === 'verify') return runLocal('audit verify', without(first, second));
+  const top = TOP_LEVEL.find((c) => c.name === first.word);
+  if (top) return runApi(top, without(first), io);
+  const group = GROUPS.get(first.word);
+  if (!group) {
+    console.error(`error: unknown command "${first.word}"\nRun 'jobplane --help' for the list of commands.`);
+    return EXIT.usage;
+  }
+  if (!second) {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      console.log(groupHelp(first.word, group));
+      return EXIT.ok;
+    }
+    console.error(`error: missing subcommand\n\n${groupHelp(first.word, group)}`);
+    return EXIT.usage;
+  }
+  const command = group.find((c) => c.name === `${first.word} ${second.word}`);
+  if (!command) {
+    console.error(`error: unknown command "${first.word} ${second.word}"\n\n${groupHelp(first.word, group)}`);
+    return EXIT.usage;
+  }
+  return runApi(command, without(first, second), io);
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    // Let stdout drain when it is a pipe before exiting.
+    process.exitCode = code;
+    if (process.stdout.writableLength === 0) process.exit(code);
+    else process.stdout.once('drain', () => process.exit(code));
+  },
   (error: unknown) => {
     if (error instanceof AppError && error.code === 'CONFIG_INVALID') {
       console.error(error.message);

@@ -2,6 +2,7 @@
  * A typed client for the Jobplane REST API (fetch-based, no dependencies). Errors come back as
  * `ApiError` carrying the problem document's stable `code`.
  */
+import { SseReader, type ApiEvent } from './sse.js';
 import type { JobStatus } from '../core/job-states.js';
 import type { Scope } from '../core/access.js';
 
@@ -75,6 +76,22 @@ export interface ApiSchedule {
   updatedAt: string;
 }
 
+/** One entry of the tamper-evident audit log. */
+export interface ApiAuditEntry {
+  seq: string;
+  at: string;
+  actor: string;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+  clientIp: string | null;
+  prevHash: string | null;
+  hash: string;
+}
+
 /** An RFC 9457 problem returned by the API. */
 export class ApiError extends Error {
   readonly status: number;
@@ -131,7 +148,7 @@ export class JobplaneClient {
     submit: (job: ApiJobSubmit, options: { idempotencyKey?: string } = {}) =>
       this.request<ApiJob>('POST', '/api/v1/jobs', { body: job, headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {} }),
     submitBatch: (jobs: ApiJobSubmit[]) => this.request<{ jobs: Array<{ id: string; status: string; created: boolean }> }>('POST', '/api/v1/jobs/batch', { body: { jobs } }),
-    list: (query: { status?: string; queue?: string; task?: string; scheduleId?: string; cursor?: string; limit?: number } = {}) =>
+    list: (query: { status?: string; queue?: string; task?: string; scheduleId?: string; since?: string; until?: string; q?: string; cursor?: string; limit?: number } = {}) =>
       this.request<{ jobs: ApiJob[]; nextCursor: string | null }>('GET', '/api/v1/jobs', { query }),
     get: (id: string) => this.request<ApiJob>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`),
     cancel: (id: string) => this.request<ApiJob>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`),
@@ -181,9 +198,49 @@ export class JobplaneClient {
     revoke: (id: string) => this.request<Record<string, unknown>>('POST', `/api/v1/keys/${encodeURIComponent(id)}/revoke`),
   };
 
+  readonly audit = {
+    /** Audit entries, newest first (admin). */
+    list: (query: { action?: string; actor?: string; targetId?: string; since?: string; until?: string; cursor?: string; limit?: number } = {}) =>
+      this.request<{ entries: ApiAuditEntry[]; nextCursor: string | null }>('GET', '/api/v1/audit', { query }),
+  };
+
+  /** End the session of a refresh token (it and its rotations stop working). */
+  logout(refreshToken: string): Promise<null> {
+    return this.request<null>('POST', '/api/v1/auth/logout', { body: { refreshToken } });
+  }
+
   /** Who the current credential belongs to. */
   me(): Promise<{ kind: string; id: string; tenantId: string; username?: string; role?: string; scopes?: string[] }> {
     return this.request('GET', '/api/v1/me');
+  }
+
+  /**
+   * Live events (SSE): yields each event until `signal` aborts or the server ends the stream.
+   * `jobId` streams one job (first its current state). Pass the last id seen as `lastEventId` to
+   * resume; an event of type `reset` means events were missed and state should be re-read.
+   */
+  async *events(options: { jobId?: string; types?: string; status?: string; queue?: string; task?: string; scheduleId?: string; lastEventId?: string; signal?: AbortSignal } = {}): AsyncGenerator<ApiEvent> {
+    const { jobId, lastEventId, signal, ...filters } = options;
+    const url = new URL(this.baseUrl + (jobId ? `/api/v1/jobs/${encodeURIComponent(jobId)}/events` : '/api/v1/events'));
+    if (!jobId) for (const [key, value] of Object.entries(filters)) if (value !== undefined) url.searchParams.set(key, value);
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (lastEventId) headers['last-event-id'] = lastEventId;
+    const response = await this.fetchImpl(url, { headers, ...(signal ? { signal } : {}) });
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      throw new ApiError(response.status, (text ? JSON.parse(text) : {}) as Record<string, unknown>);
+    }
+    const decoder = new TextDecoder();
+    const reader = new SseReader();
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        for (const event of reader.push(decoder.decode(chunk, { stream: true }))) yield event;
+      }
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error;
+    }
   }
 
   private async request<T>(method: string, path: string, options: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
@@ -200,3 +257,5 @@ export class JobplaneClient {
     return data as T;
   }
 }
+
+export type { ApiEvent } from './sse.js';

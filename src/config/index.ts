@@ -9,6 +9,7 @@ export interface Config {
   dbPoolMax: number;
   dataDir: string;
   ephemeral: boolean;
+  demo: boolean;
   roles: readonly Role[];
   port: number;
   host: string;
@@ -16,7 +17,9 @@ export interface Config {
   jwtSecret: string | null;
   apiKeyPepper: string | null;
   accessTokenTtlMs: number;
+  sseMaxStreams: number;
   logLevel: string;
+  logFormat: 'auto' | 'json' | 'pretty';
   workerConcurrency: number;
   workerPrefetch: number;
   workerQueues: readonly string[];
@@ -88,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   const badRoles = roles.filter((r) => !ROLES.includes(r as Role));
   if (badRoles.length > 0) errors.push(`JOBPLANE_ROLES (--role) has unknown roles: ${badRoles.join(', ')} (known: ${ROLES.join(', ')})`);
   if (!LOG_LEVELS.includes(values.logLevel as string)) errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!['auto', 'json', 'pretty'].includes(values.logFormat as string)) errors.push('LOG_FORMAT (--log-format) must be auto, json or pretty');
   if ((values.workerConcurrency as number) < 1) errors.push('JOBPLANE_WORKER_CONCURRENCY must be at least 1');
   if ((values.leaseMs as number) < 1000) errors.push('JOBPLANE_LEASE must be at least 1s');
   if (errors.length > 0) throw new AppError('CONFIG_INVALID', `invalid configuration:\n  - ${errors.join('\n  - ')}`);

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 /**
  * What a caller may ask for when submitting a job, and its validation into the normalised shape
  * the store inserts. Pure: ids and the clock are supplied by the caller.
@@ -176,4 +177,27 @@ function normalizePlacement(value: unknown, pointer: string): { value: Placement
     },
     errors,
   };
+}
+
+/** The stored fields an idempotent resubmission must repeat. */
+export interface IdempotentFields {
+  task: string;
+  queue: string;
+  payload: unknown;
+  priority: number;
+  maxAttempts: number;
+}
+
+/**
+ * Fields in which a resubmission differs from the job its idempotency key already names (empty:
+ * it is a true repeat). Payloads compare as JSON values: key order and `1.0` vs `1` do not count.
+ */
+export function idempotencyMismatch(spec: NormalizedJob, existing: IdempotentFields): Array<keyof IdempotentFields> {
+  const fields: Array<keyof IdempotentFields> = [];
+  if (spec.task !== existing.task) fields.push('task');
+  if (spec.queue !== existing.queue) fields.push('queue');
+  if (!isDeepStrictEqual(JSON.parse(JSON.stringify(spec.payload ?? null)) as unknown, existing.payload)) fields.push('payload');
+  if (spec.priority !== existing.priority) fields.push('priority');
+  if (spec.maxAttempts !== existing.maxAttempts) fields.push('maxAttempts');
+  return fields;
 }

@@ -36,3 +36,12 @@ export function uuidv7(nowMs: number = Date.now()): string {
   const rest = random.subarray(1, 8).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${randA}-${b8}${rest.slice(0, 2)}-${rest.slice(2, 14)}`;
 }
+
+/**
+ * The smallest UUID v7 of millisecond `ms`: every id made at or after `ms` sorts at or above it,
+ * every id made before sorts below. Turns a creation-time range into a primary-key range.
+ */
+export function uuidv7Floor(ms: number): string {
+  const hex = Math.max(0, Math.min(ms, 2 ** 48 - 1)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../core/deps.js';
+import { traceQueries } from './query-spans.js';
 
 /** Result rows of a query. */
 export interface QueryRows<R> {
@@ -39,6 +40,8 @@ export interface PoolOptions {
   applicationName?: string;
   /** Where pool-level errors (a dropped idle connection) are reported. */
   logger?: Logger;
+  /** Make a `db.query` span per statement run inside a traced operation (when tracing is on). */
+  traced?: boolean;
 }
 
 /**
@@ -64,6 +67,7 @@ export function createPool(options: PoolOptions): Pool {
   });
   // Without a listener an idle client's error (server restart) would crash the process.
   pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'idle database connection failed'));
+  if (options.traced) traceQueries(pool);
   return pool;
 }
 

@@ -1,3 +1,4 @@
+import { jobEvent, nullEventSink, type EventSink } from '../core/events.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { claimJobs, claimLimitedJobs, listLimitedQueues, type ClaimedJob, type ClaimFilter, type LimitedQueue } from '../db/queries/jobs.js';
 
@@ -16,6 +17,7 @@ export class JobClaimer {
     private readonly pool: Pool,
     private readonly leaseMs: number,
     private readonly nowMs: () => number = () => Date.now(),
+    private readonly events: EventSink = nullEventSink,
   ) {}
 
   /** Claim up to `limit` due jobs matching `filter`. */
@@ -26,6 +28,10 @@ export class JobClaimer {
       if (limited.length > 0) {
         jobs.push(...(await withTransaction(this.pool, (tx) => claimLimitedJobs(tx, filter, limited, limit - jobs.length, this.leaseMs))));
       }
+    }
+    if (jobs.length > 0) {
+      const at = new Date(this.nowMs()).toISOString();
+      this.events.publish(jobs.map((job) => jobEvent({ ...job, status: 'running' }, at)));
     }
     return jobs;
   }

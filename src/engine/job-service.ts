@@ -1,11 +1,14 @@
 import { isJobStatus, type JobStatus } from '../core/job-states.js';
-import { checkInteger, parseTimestamp } from '../core/validate.js';
+import { checkInteger, checkString, parseTimestamp } from '../core/validate.js';
+import type { FieldError } from '../errors/app-error.js';
 import { AppError, invalidField } from '../errors/index.js';
-import { withTransaction, type Queryable } from '../db/pool.js';
+import { uuidv7Floor } from '../db/ids.js';
+import { isPgError, withTransaction, type Queryable } from '../db/pool.js';
 import {
   cancelWaitingJob,
   getJob,
   getJobLogs,
+  limitStatementTime,
   listJobs,
   lockJob,
   requeueFinishedJob,
@@ -122,9 +125,21 @@ export interface JobSearch {
   queue?: string;
   task?: string;
   scheduleId?: string;
+  /** Created at or after (RFC 3339). */
+  since?: string;
+  /** Created before (RFC 3339). */
+  until?: string;
+  /** Text in the id, task, queue or payload (case-insensitive). */
+  q?: string;
   cursor?: string;
   limit?: number;
 }
+
+/** Clock difference between an app process and the database tolerated by time-range filters. */
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** A text search gets this long before it is refused as too broad. */
+const SEARCH_TIMEOUT_MS = 5000;
 
 /** List jobs newest first with a cursor. */
 export async function searchJobs(
@@ -135,15 +150,46 @@ export async function searchJobs(
   const statuses = parseStatuses(search.status);
   const limit = search.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw invalidField('/limit', 'must be an integer between 1 and 500');
-  const jobs = await listJobs(db, {
+  const since = search.since === undefined ? undefined : parseTimestamp(search.since, '/since');
+  const until = search.until === undefined ? undefined : parseTimestamp(search.until, '/until');
+  const timeErrors = [...(since?.errors ?? []), ...(until?.errors ?? [])];
+  if (timeErrors.length > 0) throw new AppError('VALIDATION_FAILED', timeErrors[0]!.message, { errors: timeErrors });
+  const cursor = search.cursor === undefined ? undefined : checkJobId(search.cursor);
+  // Ids carry the submitting process's clock, created_at the database's: the id range is widened
+  // by a generous clock skew and only narrows the scan; created_at decides.
+  const untilId = until?.value ? uuidv7Floor(until.value.getTime() + MAX_CLOCK_SKEW_MS) : undefined;
+  const text = search.q?.trim() ? search.q.trim() : undefined;
+  if (text !== undefined) errorsOf(checkString(text, '/q', { max: 200 }));
+  const filter = {
     tenantId: actor.tenantId,
     statuses,
     queue: search.queue,
     task: search.task,
     scheduleId: search.scheduleId === undefined ? undefined : checkJobId(search.scheduleId),
-    beforeId: search.cursor === undefined ? undefined : checkJobId(search.cursor),
+    // Both bounds are primary-key bounds (ids are time-ordered), so ranges use the index.
+    beforeId: cursor !== undefined && untilId !== undefined ? (cursor < untilId ? cursor : untilId) : cursor ?? untilId,
+    fromId: since?.value ? uuidv7Floor(since.value.getTime() - MAX_CLOCK_SKEW_MS) : undefined,
+    createdFrom: since?.value,
+    createdBefore: until?.value,
+    text,
     limit: limit + 1,
-  });
+  };
+  let jobs: JobRow[];
+  if (text === undefined) {
+    jobs = await listJobs(db, filter);
+  } else {
+    try {
+      jobs = await withTransaction(db, async (tx) => {
+        await limitStatementTime(tx, SEARCH_TIMEOUT_MS);
+        return listJobs(tx, filter);
+      });
+    } catch (error) {
+      if (isPgError(error, '57014')) {
+        throw new AppError('SEARCH_TOO_BROAD', `the text search did not finish within ${SEARCH_TIMEOUT_MS / 1000} s; narrow it with status, queue, task or a time range`);
+      }
+      throw error;
+    }
+  }
   const page = jobs.slice(0, limit);
   return { jobs: page, nextCursor: jobs.length > limit ? page[page.length - 1]!.id : null };
 }
@@ -168,4 +214,8 @@ export async function readJobLogs(
   const job = await requireJob(db, actor, id, false);
   if (options.after !== undefined && !/^\d{1,18}$/.test(options.after)) throw invalidField('/after', 'must be a log line id');
   return getJobLogs(db, job.id, options.after ?? null, Math.min(options.limit ?? 500, 5000));
+}
+
+function errorsOf(errors: readonly FieldError[]): void {
+  if (errors.length > 0) throw new AppError('VALIDATION_FAILED', `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors: [...errors] });
 }

@@ -1,11 +1,13 @@
 import type { Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
+import type { EventSink } from '../core/events.js';
+import { EventPublisher } from './events.js';
 import { normalizeJobSpec, type JobSpec } from '../core/job-spec.js';
 import { AppError } from '../errors/index.js';
 import type { Pool } from '../db/pool.js';
 import { isConnectionError } from '../db/pool.js';
 import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
-import { insertRows, toNewJobRow, type SubmitContext, type SubmittedJob } from './submit.js';
+import { insertedEvents, insertRows, toNewJobRow, type SubmitContext, type SubmittedJob } from './submit.js';
 
 /** Options for {@link JobProducer}. */
 export interface ProducerOptions {
@@ -19,6 +21,8 @@ export interface ProducerOptions {
    * worker claims a few large batches instead of many near-empty ones. @defaultValue 5
    */
   notifyIntervalMs?: number;
+  /** Where committed jobs are announced (live events). */
+  events?: EventSink;
   logger?: Logger;
 }
 
@@ -44,10 +48,14 @@ export class JobProducer {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly logger: Logger;
+  private readonly events: EventSink;
+  private readonly ownPublisher: EventPublisher | null;
   private readonly pending: Pending[] = [];
   private inFlight = 0;
   private scheduled = false;
   private notifying = false;
+  /** Wake-ups waiting for their jobs' live events to be sent first. */
+  private waking = 0;
   private notifyAgain = false;
   private lastNotifyAt = -Infinity;
   private readonly notifyIntervalMs: number;
@@ -60,6 +68,8 @@ export class JobProducer {
     this.maxInFlight = options.maxInFlight ?? 2;
     this.notifyIntervalMs = options.notifyIntervalMs ?? 5;
     this.logger = options.logger ?? silentLogger;
+    this.ownPublisher = options.events ? null : new EventPublisher(pool, { logger: this.logger });
+    this.events = options.events ?? this.ownPublisher!;
   }
 
   /** Submit one job; resolves once it is committed. */
@@ -105,7 +115,7 @@ export class JobProducer {
       throw error;
     } finally {
       this.inFlight -= 1;
-      if (results.some((r) => r !== undefined)) this.wake();
+      if (results.some((r) => r !== undefined)) this.wakeAfterEvents();
       this.settle();
     }
     return results.flat();
@@ -114,9 +124,10 @@ export class JobProducer {
   /** Wait for in-flight commits, then refuse new jobs. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inFlight > 0 || this.pending.length > 0 || this.notifying) {
+    while (this.inFlight > 0 || this.pending.length > 0 || this.notifying || this.waking > 0) {
       await new Promise<void>((resolve) => this.idle.add(resolve));
     }
+    await this.ownPublisher?.close();
   }
 
   private schedule(): void {
@@ -140,7 +151,7 @@ export class JobProducer {
         if (result instanceof Error) item.reject(result);
         else item.resolve(result);
       });
-      this.wake();
+      this.wakeAfterEvents();
     } finally {
       this.inFlight -= 1;
       if (this.pending.length > 0) this.schedule();
@@ -170,11 +181,27 @@ export class JobProducer {
   }
 
   private async insert(rows: readonly NewJobRow[]): Promise<SubmittedJob[]> {
+    let submitted: SubmittedJob[];
     try {
-      return await insertRows(this.pool, rows);
+      submitted = await insertRows(this.pool, rows);
     } catch (error) {
       throw toAppError(error);
     }
+    this.events.publish(insertedEvents(rows, submitted));
+    return submitted;
+  }
+
+  /**
+   * Wake workers once the new jobs' `queued` events are out, so that no subscriber hears a job
+   * started before it hears it was submitted (the wake-up and the events travel on different
+   * connections).
+   */
+  private wakeAfterEvents(): void {
+    this.waking += 1;
+    void this.events.flushed().then(() => {
+      this.waking -= 1;
+      this.wake();
+    });
   }
 
   /**
@@ -206,7 +233,7 @@ export class JobProducer {
   }
 
   private settle(): void {
-    if (this.inFlight === 0 && this.pending.length === 0 && !this.notifying) {
+    if (this.inFlight === 0 && this.pending.length === 0 && !this.notifying && this.waking === 0) {
       for (const resolve of this.idle) resolve();
       this.idle.clear();
     }

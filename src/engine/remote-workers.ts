@@ -5,6 +5,7 @@
  * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this
  * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
  */
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
 import { storableText, type AttemptError } from '../core/attempt-outcome.js';
 import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';
@@ -28,6 +29,8 @@ import { AppError } from '../errors/index.js';
 
 /** Options of {@link RemoteWorkerService}. */
 export interface RemoteWorkerOptions {
+  /** Where claims, outcomes and output are announced (live events). */
+  liveEvents?: EventSink;
   pool: Pool;
   logger: Logger;
   /** Lease granted per claim and per heartbeat. @defaultValue 30000 */
@@ -77,6 +80,8 @@ export interface RemoteJob {
   timeoutMs: number | null;
   labels: Record<string, string> | null;
   createdAt: string;
+  /** W3C traceparent of the span that submitted the job, if any: link the attempt's span to it. */
+  traceParent: string | null;
 }
 
 /** The answer to a heartbeat. */
@@ -153,6 +158,7 @@ export class RemoteWorkerService {
   private readonly jobs = new Map<string, KnownJob>();
   private readonly waiters = new Set<() => void>();
   private readonly claimer: JobClaimer;
+  private readonly liveEvents: EventSink;
   private listener: NotificationListener | null = null;
   private listening: Promise<void> | null = null;
   private closed = false;
@@ -161,7 +167,8 @@ export class RemoteWorkerService {
     this.pool = options.pool;
     this.logger = options.logger;
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.claimer = new JobClaimer(this.pool, this.leaseMs);
+    this.liveEvents = options.liveEvents ?? nullEventSink;
+    this.claimer = new JobClaimer(this.pool, this.leaseMs, () => Date.now(), this.liveEvents);
     this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
     this.workerStaleMs = options.workerStaleMs ?? 45_000;
     this.recheckMs = options.recheckMs ?? 1000;
@@ -270,6 +277,7 @@ export class RemoteWorkerService {
       progressJson: progress === null ? null : JSON.stringify(progress.value ?? null),
       logs: lines.map((l) => ({ level: l.level ?? 'info', message: l.message, fields: l.fields ?? null, at })),
     }]);
+    this.liveEvents.publish([{ type: 'job-output', tenantId, jobId, attempt: known.attempt, at }]);
     return true;
   }
 
@@ -372,7 +380,8 @@ export class RemoteWorkerService {
 
   private async release(jobs: readonly ClaimedJob[]): Promise<void> {
     try {
-      await recordReports(this.pool, jobs.map((j) => ({ kind: 'released', id: j.id, leaseToken: j.leaseToken })));
+      const { changes } = await recordReports(this.pool, jobs.map((j) => ({ kind: 'released', id: j.id, leaseToken: j.leaseToken })));
+      this.announce(changes);
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'could not release jobs claimed for a departed remote worker; their leases will expire');
     }
@@ -391,6 +400,7 @@ export class RemoteWorkerService {
       timeoutMs: job.timeoutMs,
       labels: job.labels,
       createdAt: job.createdAt.toISOString(),
+      traceParent: job.traceParent,
     };
   }
 
@@ -439,8 +449,14 @@ export class RemoteWorkerService {
     return row.status === 'running' && row.leaseToken === leaseToken ? current : null;
   }
 
+  private announce(changes: readonly JobChange[]): void {
+    const at = new Date().toISOString();
+    if (changes.length > 0) this.liveEvents.publish(changes.map((c) => jobEvent(c, at)));
+  }
+
   private async report(report: AttemptReport): Promise<ReportAnswer> {
-    const { accepted } = await recordReports(this.pool, [report]);
+    const { accepted, changes } = await recordReports(this.pool, [report]);
+    this.announce(changes);
     const status = accepted.get(report.id) ?? null;
     if (status !== null) this.jobs.delete(report.id);
     return { accepted: status !== null, status };

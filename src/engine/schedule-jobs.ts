@@ -1,3 +1,4 @@
+import type { JobChange } from '../core/events.js';
 import { normalizeJobSpec } from '../core/job-spec.js';
 import type { Queryable } from '../db/pool.js';
 import { cancelWaitingJob, requestCancel } from '../db/queries/job-admin.js';
@@ -10,12 +11,21 @@ import { insertRows, toNewJobRow } from './submit.js';
  * fire time a no-op (guarantee 3), even with two leaders at once. Returns the job id, or null when
  * this fire time was already handled.
  */
-export async function enqueueFire(tx: Queryable, schedule: ScheduleRow, fireAt: Date, reason: string): Promise<string | null> {
+export async function enqueueFire(
+  tx: Queryable,
+  schedule: ScheduleRow,
+  fireAt: Date,
+  reason: string,
+  changes: JobChange[] = [],
+): Promise<string | null> {
   const spec = normalizeJobSpec({ ...schedule.jobOptions, task: schedule.task, queue: schedule.queue, payload: schedule.payload });
   const row = toNewJobRow(spec, { tenantId: schedule.tenantId, createdBy: `schedule:${schedule.name}` }, { scheduleId: schedule.id, fireAt });
   const fresh = await insertScheduleRun(tx, { scheduleId: schedule.id, fireAt, outcome: 'enqueued', reason, jobId: row.id });
   if (!fresh) return null;
-  await insertRows(tx, [row]);
+  const [job] = await insertRows(tx, [row]);
+  if (job?.created) {
+    changes.push({ id: row.id, tenantId: row.tenant_id, queue: row.queue, task: row.task, status: job.status, attempt: 0, scheduleId: schedule.id });
+  }
   return row.id;
 }
 
@@ -25,17 +35,23 @@ export async function recordSkip(tx: Queryable, scheduleId: string, fireAt: Date
 }
 
 /** Cancel the still-active jobs of a schedule (overlap policy `cancel-previous`). */
-export async function cancelActive(tx: Queryable, jobs: ReadonlyArray<{ id: string; status: string }>, by: string): Promise<void> {
+export async function cancelActive(
+  tx: Queryable,
+  jobs: ReadonlyArray<{ id: string; status: string }>,
+  by: string,
+  changes: JobChange[] = [],
+): Promise<void> {
   for (const job of jobs) {
     if (job.status === 'running') await requestCancel(tx, job.id);
     else {
-      await cancelWaitingJob(tx, job.id, {
+      const after = await cancelWaitingJob(tx, job.id, {
         attempt: 0,
         kind: 'cancelled',
         message: `cancelled by ${by}: a newer fire replaced it`,
         workerId: null,
         at: new Date().toISOString(),
       });
+      changes.push(after);
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { JobChange } from '../core/events.js';
 import { previewFires } from '../core/schedule-plan.js';
 import { normalizeScheduleSpec, timingOf, type NormalizedSchedule, type ScheduleSpec } from '../core/schedule-spec.js';
 import { DEFAULT_TENANT_ID } from '../core/tenants.js';
@@ -110,13 +111,14 @@ export async function setSchedulePaused(db: Queryable, actor: Actor, id: string,
 }
 
 /** Fire a schedule now, outside its timing (always runs, whatever the overlap policy). */
-export async function triggerSchedule(db: Queryable, actor: Actor, id: string): Promise<{ jobId: string; fireAt: Date }> {
+export async function triggerSchedule(db: Queryable, actor: Actor, id: string): Promise<{ jobId: string; fireAt: Date; changes: JobChange[] }> {
   const result = await withTransaction(db, async (tx) => {
+    const changes: JobChange[] = [];
     const schedule = await requireSchedule(tx, actor, id, true);
     const fireAt = await dbNow(tx);
-    const jobId = await enqueueFire(tx, schedule, fireAt, 'manual');
+    const jobId = await enqueueFire(tx, schedule, fireAt, 'manual', changes);
     if (!jobId) throw new AppError('SCHEDULE_INVALID', 'this schedule was already triggered at this instant; try again');
-    return { jobId, fireAt };
+    return { jobId, fireAt, changes };
   });
   await notifyNewJobs(db);
   return result;

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { encodeEvents, type PlaneEvent } from '../core/events.js';
 import type { JobStatus } from '../core/job-states.js';
 import { normalizeJobSpec, type JobSpec, type NormalizedJob } from '../core/job-spec.js';
 import { DEFAULT_TENANT_ID } from '../core/tenants.js';
@@ -5,6 +7,7 @@ import type { JsonLimits } from '../core/validate.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Queryable } from '../db/pool.js';
 import { invalidField } from '../errors/index.js';
+import { notifyEvents } from '../db/queries/events.js';
 import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 
 /** Who submits, for whom. */
@@ -114,5 +117,30 @@ export async function addJobs(
   const rows = specs.map((spec, i) => toNewJobRow(normalizeJobSpec(spec, specs.length > 1 ? `/${i}` : '', context.limits), context));
   const submitted = await insertRows(db, rows);
   await notifyNewJobs(db);
+  // Inside the caller's transaction, so the events are delivered at its commit (and never if it
+  // rolls back). The commit-lock cost of NOTIFY is already paid for the wake-up above.
+  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted)));
   return submitted;
+}
+
+/** Events for the rows of a submission that created a job (not those matched by idempotency key). */
+export function insertedEvents(rows: readonly NewJobRow[], submitted: readonly SubmittedJob[]): PlaneEvent[] {
+  const at = new Date().toISOString();
+  const events: PlaneEvent[] = [];
+  submitted.forEach((job, i) => {
+    const row = rows[i]!;
+    if (!job.created) return;
+    events.push({
+      type: 'job',
+      tenantId: row.tenant_id,
+      jobId: job.id,
+      status: job.status,
+      queue: row.queue,
+      task: row.task,
+      attempt: 0,
+      scheduleId: row.schedule_id ?? null,
+      at,
+    });
+  });
+  return events;
 }

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be JSON' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  SEARCH_TOO_BROAD: { status: 422, title: 'The search would take too long' },
   JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
   SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },
   QUEUE_NOT_FOUND: { status: 404, title: 'Queue not found' },
@@ -37,6 +38,7 @@ export const ERROR_CODES = {
   URL_NOT_ALLOWED: { status: 400, title: 'The URL targets an address that is not allowed' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database is not reachable' },
   SHUTTING_DOWN: { status: 503, title: 'The process is shutting down' },
+  TOO_MANY_STREAMS: { status: 503, title: 'Too many event streams on this process' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

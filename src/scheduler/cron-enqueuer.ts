@@ -1,4 +1,5 @@
 import type { Logger } from '../core/deps.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
 import { planFires } from '../core/schedule-plan.js';
 import { timingOf } from '../core/schedule-spec.js';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.js';
@@ -15,18 +16,26 @@ const BATCH = 50;
  * through a unique row (see `enqueueFire`).
  */
 export class CronEnqueuer {
-  constructor(private readonly pool: Pool, private readonly logger: Logger) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+    private readonly events: EventSink = nullEventSink,
+  ) {}
 
   /** Handle every due schedule; returns the number of jobs created. */
   async runOnce(): Promise<number> {
     let created = 0;
     for (;;) {
+      const changes: JobChange[] = [];
       const { count, more } = await withTransaction(this.pool, async (tx) => {
+        changes.length = 0;
         const { now, schedules } = await lockDueSchedules(tx, BATCH);
         let n = 0;
-        for (const schedule of schedules) n += await this.fire(tx, schedule, now);
+        for (const schedule of schedules) n += await this.fire(tx, schedule, now, changes);
         return { count: n, more: schedules.length === BATCH };
       });
+      const at = new Date().toISOString();
+      this.events.publish(changes.map((c) => jobEvent(c, at)));
       created += count;
       if (!more) break;
     }
@@ -34,14 +43,14 @@ export class CronEnqueuer {
     return created;
   }
 
-  private async fire(tx: Queryable, schedule: ScheduleRow, now: Date): Promise<number> {
+  private async fire(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[]): Promise<number> {
     let created = 0;
     let active = await activeScheduleJobs(tx, schedule.id);
     let pending = schedule.pendingFireAt;
     let last: Date | null = null;
     // A fire buffered by `queue-one` starts once the previous run has finished.
     if (pending && active.length === 0) {
-      const id = await enqueueFire(tx, schedule, pending, 'overlap-buffered');
+      const id = await enqueueFire(tx, schedule, pending, 'overlap-buffered', changes);
       if (id) {
         created += 1;
         active = [{ id, status: 'queued' }];
@@ -76,10 +85,10 @@ export class CronEnqueuer {
             pending = at;
             continue;
           }
-          await cancelActive(tx, active, `schedule ${schedule.name}`);
+          await cancelActive(tx, active, `schedule ${schedule.name}`, changes);
           active = [];
         }
-        const id = await enqueueFire(tx, schedule, at, reason);
+        const id = await enqueueFire(tx, schedule, at, reason, changes);
         if (id) {
           created += 1;
           active.push({ id, status: 'queued' });

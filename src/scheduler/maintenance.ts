@@ -1,5 +1,6 @@
 import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
 import { greenestZone, type PlacementPolicy } from '../core/placement.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
@@ -27,7 +28,7 @@ export class LeaseRescuer {
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
-    private readonly options: { cancelGraceMs: number; random?: () => number },
+    private readonly options: { cancelGraceMs: number; random?: () => number; events?: EventSink },
   ) {}
 
   /** Returns how many jobs were rescued or revoked. */
@@ -48,13 +49,14 @@ export class LeaseRescuer {
             error: { attempt: job.attempt, kind: 'lease-expired', message: 'the lease expired: the worker stopped heartbeating (crashed, killed or cut off)', workerId: job.workerId, at },
           };
         });
-        await resolveExpiredLeases(tx, resolutions);
-        return resolutions.length;
+        return { count: resolutions.length, changes: await resolveExpiredLeases(tx, resolutions) };
       });
-      total += resolved;
-      if (resolved < BATCH) break;
+      announce(this.options.events, resolved.changes);
+      total += resolved.count;
+      if (resolved.count < BATCH) break;
     }
     const revoked = await revokeOverdueCancels(this.pool, this.options.cancelGraceMs, BATCH);
+    announce(this.options.events, revoked);
     if (total > 0) {
       this.logger.warn({ rescued: total }, 'rescued jobs whose lease expired');
       await notifyNewJobs(this.pool);
@@ -90,28 +92,37 @@ export class Placer {
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
-    private readonly options: { workerStaleMs: number; policy?: PlacementPolicy },
+    private readonly options: { workerStaleMs: number; policy?: PlacementPolicy; events?: EventSink },
   ) {}
 
   /** Returns how many jobs were placed. */
   async runOnce(): Promise<number> {
-    let placed = await placeExplicitJobs(this.pool, BATCH);
-    placed += await withTransaction(this.pool, async (tx) => {
+    const explicit = await placeExplicitJobs(this.pool, BATCH);
+    announce(this.options.events, explicit);
+    const byPolicy = await withTransaction(this.pool, async (tx) => {
       const jobs = await lockUnplacedJobs(tx, BATCH);
-      if (jobs.length === 0) return 0;
+      if (jobs.length === 0) return [];
       const zones = await listLiveZones(tx, this.options.workerStaleMs);
       const policy = this.options.policy ?? greenestZone;
       const assignments = jobs.flatMap((job) => {
         const zone = policy(job, zones);
         return zone ? [{ id: job.id, zone }] : [];
       });
-      await assignZones(tx, assignments);
-      return assignments.length;
+      return assignZones(tx, assignments);
     });
+    announce(this.options.events, byPolicy);
+    const placed = explicit.length + byPolicy.length;
     if (placed > 0) {
       this.logger.debug({ placed }, 'placed jobs');
       await notifyNewJobs(this.pool);
     }
     return placed;
   }
+}
+
+/** Announce committed job changes as live events. */
+function announce(events: EventSink | undefined, changes: readonly JobChange[]): void {
+  if (changes.length === 0) return;
+  const at = new Date().toISOString();
+  (events ?? nullEventSink).publish(changes.map((c) => jobEvent(c, at)));
 }

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { EventSink } from '../core/events.js';
+import { EventPublisher } from '../engine/events.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
 import type { PlacementPolicy } from '../core/placement.js';
 import { uuidv7 } from '../db/ids.js';
@@ -34,6 +36,8 @@ export interface SchedulerOptions {
   workerStaleMs?: number;
   /** Zone choice for `placement: { policy: 'greenest' }`. */
   placementPolicy?: PlacementPolicy;
+  /** Where job changes made by the maintenance loops are announced (live events). */
+  liveEvents?: EventSink;
   logger?: Logger;
   clock?: Clock;
 }
@@ -57,9 +61,10 @@ export class Scheduler {
   readonly events = new EventEmitter<SchedulerEvents>();
   private readonly pool: Pool;
   private readonly ownsPool: boolean;
+  private readonly ownPublisher: EventPublisher | null;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock'>>;
+  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock' | 'liveEvents'>>;
   private readonly enqueuer: CronEnqueuer;
   private readonly rescuer: LeaseRescuer;
   private readonly cleaner: RetentionCleaner;
@@ -92,11 +97,14 @@ export class Scheduler {
       retentionFailedMs: options.retentionFailedMs ?? 30 * 86_400_000,
       workerStaleMs: options.workerStaleMs ?? 45_000,
     };
-    this.enqueuer = new CronEnqueuer(this.pool, this.logger);
-    this.rescuer = new LeaseRescuer(this.pool, this.logger, { cancelGraceMs: this.opts.cancelGraceMs });
+    this.ownPublisher = options.liveEvents ? null : new EventPublisher(this.pool, { logger: this.logger });
+    const liveEvents = options.liveEvents ?? this.ownPublisher!;
+    this.enqueuer = new CronEnqueuer(this.pool, this.logger, liveEvents);
+    this.rescuer = new LeaseRescuer(this.pool, this.logger, { cancelGraceMs: this.opts.cancelGraceMs, events: liveEvents });
     this.cleaner = new RetentionCleaner(this.pool, this.logger, { completedMs: this.opts.retentionCompletedMs, failedMs: this.opts.retentionFailedMs });
     this.placer = new Placer(this.pool, this.logger, {
       workerStaleMs: this.opts.workerStaleMs,
+      events: liveEvents,
       ...(options.placementPolicy ? { policy: options.placementPolicy } : {}),
     });
     this.listener = new NotificationListener({
@@ -134,6 +142,7 @@ export class Scheduler {
       await releaseLeaderLease(this.pool, LEADER_LEASE, this.id).catch(() => undefined);
       this.stepDown();
     }
+    await this.ownPublisher?.close();
     if (this.ownsPool) await this.pool.end();
   }
 

@@ -7,10 +7,13 @@ import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
 import { createIdentity } from '../engine/auth/index.js';
+import { EventPublisher } from '../engine/events.js';
+import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
 import { JobProducer } from '../engine/producer.js';
 import { builtinTasks } from '../worker/tasks/index.js';
 import { createMetrics, observeScheduler, observeWorker, type Metrics } from './metrics.js';
 import { createWorker, type Worker } from '../worker/worker.js';
+import { startTracing } from '../telemetry/tracing.js';
 
 /** A running Jobplane process. */
 export interface RunningJobplane {
@@ -29,18 +32,25 @@ export interface RunningJobplane {
  * configured roles. Nothing falls back silently: without a reachable database this throws.
  */
 export async function startJobplane(config: Config, logger: Logger, options: { signal?: AbortSignal } = {}): Promise<RunningJobplane> {
+  // Before anything opens: the pool's statements are traced only when tracing is on.
+  const tracing = startTracing({ roles: config.roles, logger });
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger }).catch(async (error: unknown) => {
+      await tracing.shutdown();
+      throw error;
+    });
     databaseUrl = embedded.connectionString;
     logger.info({ dataDir: embedded.dataDir, ephemeral: config.ephemeral }, 'embedded PostgreSQL started');
   }
-  const pool = createPool({ connectionString: databaseUrl, max: config.dbPoolMax, logger });
+  const pool = createPool({ connectionString: databaseUrl, max: config.dbPoolMax, logger, traced: tracing.enabled });
   let scheduler: Scheduler | null = null;
   let worker: Worker | null = null;
   let api: { app: FastifyInstance; producer: JobProducer; url: string } | null = null;
   const metrics = createMetrics(pool);
+  // One publisher per process: every role announces its job changes through it (live events).
+  const liveEvents = new EventPublisher(pool, { logger });
   try {
     const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -53,6 +63,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         retentionCompletedMs: config.retentionCompletedMs,
         retentionFailedMs: config.retentionFailedMs,
         workerStaleMs: config.leaseMs * 1.5,
+        liveEvents,
       });
       observeScheduler(metrics, scheduler);
       await scheduler.start();
@@ -62,7 +73,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         pool,
         logger,
         tasks: builtinTasks(config.workerTasks, {
-          http: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: [...config.httpAllowedHosts] },
+          http: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: httpAllowedHosts(config) },
           shell: { enabled: config.shellEnabled, allowedCommands: [...config.shellAllowedCommands] },
         }),
         queues: config.workerQueues,
@@ -73,16 +84,19 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         cancelGraceMs: config.cancelGraceMs,
+        liveEvents,
       });
       observeWorker(metrics, worker);
       await worker.start();
     }
-    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics);
+    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents);
+    else if (config.demo) logger.warn({ roles: config.roles }, '--demo needs the api role in this process (it serves the demo endpoint); nothing was seeded');
   } catch (error) {
     await worker?.stop().catch(() => undefined);
     await scheduler?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
+    await tracing.shutdown();
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -94,16 +108,33 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
     url: api?.url ?? null,
     stop() {
       stopping ??= (async () => {
-        // Stop taking requests first, then drain the roles.
-        await api?.app.close();
+        // Stop taking requests first, then drain the roles. In-flight requests get a few seconds;
+        // then remaining connections (idle keep-alives, clients that never sent a request) are cut.
+        if (api) {
+          const app = api.app;
+          const force = setTimeout(() => app.server.closeAllConnections(), API_CLOSE_GRACE_MS);
+          await app.close();
+          clearTimeout(force);
+        }
         await Promise.allSettled([worker?.stop(), scheduler?.stop(), api?.producer.close()]);
+        await liveEvents.close();
         await pool.end();
         await embedded?.stop();
+        // Last: the spans of the drain above are exported too.
+        await tracing.shutdown();
       })();
       return stopping;
     },
   };
 }
+
+/** The http task's allowed private hosts: configured ones, plus this machine for the demo's echo endpoint. */
+function httpAllowedHosts(config: Config): string[] {
+  return [...config.httpAllowedHosts, ...(config.demo ? DEMO_ALLOWED_HOSTS : [])];
+}
+
+/** How long in-flight HTTP requests may take to finish on stop before connections are cut. */
+const API_CLOSE_GRACE_MS = 5000;
 
 /**
  * Run `fn` until the database answers: a server that is not up yet (or restarting) is reported
@@ -126,7 +157,7 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
  * The api role: on the first start with no users, create the admin (printing a generated password
  * once), then listen.
  */
-async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
+async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics, liveEvents: EventPublisher): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
   const identity = createIdentity({
     pool,
     logger,
@@ -142,10 +173,29 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
       process.stdout.write(`\n  First start: log in as "admin" with password ${boot.generatedPassword}\n  (set JOBPLANE_ADMIN_PASSWORD to choose it; this is shown only once)\n\n`);
     }
   }
-  const producer = new JobProducer(pool, { logger });
-  const app = await buildApp({ pool, producer, identity, logger, metrics, workerStaleMs: config.leaseMs * 1.5 });
+  const producer = new JobProducer(pool, { logger, events: liveEvents });
+  const app = await buildApp({
+    pool,
+    producer,
+    identity,
+    logger,
+    metrics,
+    liveEvents,
+    workerStaleMs: config.leaseMs * 1.5,
+    maxEventStreams: config.sseMaxStreams,
+    // Processes of one installation share their configuration: the tasks the workers run are the
+    // ones whose payloads the API can check at submit time.
+    builtinTasks: { enabled: config.workerTasks, policy: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: httpAllowedHosts(config) } },
+    demo: config.demo,
+  });
   await app.listen({ port: config.port, host: config.host });
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   logger.info({ url, docs: `${url}/api/docs` }, 'API listening');
+  if (config.demo) {
+    // Loopback is where the demo's echo endpoint lives; the api listens on 0.0.0.0 in containers.
+    const local = `http://127.0.0.1:${config.port}`;
+    await seedDemo(pool, producer, local, logger);
+    process.stdout.write(`\n  Demo running: open ${url} in a browser and log in as "admin".\n\n`);
+  }
   return { app, producer, url };
 }

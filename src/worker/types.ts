@@ -53,6 +53,11 @@ export interface JobContext {
   progress(value: number | Record<string, unknown>): void;
   /** A process logger bound to this job (goes to the process log, not the job). */
   logger: Logger;
+  /**
+   * W3C `traceparent` of this attempt's span when tracing is on (else the one stored with the job,
+   * if any): send it on outgoing calls to continue the trace (the http task does).
+   */
+  traceParent?: string;
 }
 
 /**

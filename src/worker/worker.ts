@@ -17,8 +17,12 @@ import {
 } from '../db/queries/jobs.js';
 import { markWorkerStopped, registerWorker, touchWorker } from '../db/queries/workers.js';
 import { JobClaimer } from '../engine/claimer.js';
+import { jobEvent, type EventSink, type JobChange } from '../core/events.js';
+import { EventPublisher } from '../engine/events.js';
 import { OutputBuffer } from './output-buffer.js';
 import type { JobContext, JobInfo, TaskHandler, TaskList } from './types.js';
+import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { parseTraceParent, traceParentOf, tracer, tracingEnabled } from '../telemetry/trace-context.js';
 
 /** Options for {@link createWorker}. */
 export interface WorkerOptions {
@@ -56,6 +60,8 @@ export interface WorkerOptions {
   outputFlushMs?: number;
   /** Largest stored result in bytes. @defaultValue 1 MiB */
   maxResultBytes?: number;
+  /** Where claims, outcomes and new output are announced (live events). */
+  liveEvents?: EventSink;
   logger?: Logger;
   clock?: Clock;
   /** Random source for backoff jitter. */
@@ -80,6 +86,8 @@ interface Entry {
   /** The outcome has been decided; the handler's own settlement is ignored from now on. */
   reported: boolean;
   timers: NodeJS.Timeout[];
+  /** This attempt's span (tracing on), ended with the outcome. */
+  span?: Span;
 }
 
 interface QueuedReport {
@@ -116,6 +124,8 @@ export class Worker {
   private readonly output = new OutputBuffer();
   private readonly listener: NotificationListener;
   private readonly claimer: JobClaimer;
+  private readonly liveEvents: EventSink;
+  private readonly ownPublisher: EventPublisher | null;
 
   private state: State = 'new';
   private readonly entries = new Map<string, Entry>();
@@ -161,7 +171,11 @@ export class Worker {
       tenantId: options.tenantId ?? null,
       zone: options.zone ?? null,
     };
-    this.claimer = new JobClaimer(this.pool, this.opts.leaseMs, () => this.clock.nowMs());
+    // Without a shared publisher the worker announces its changes itself, so a dashboard sees
+    // jobs run by workers embedded in other programs too.
+    this.ownPublisher = options.liveEvents ? null : new EventPublisher(this.pool, { logger: this.logger });
+    this.liveEvents = options.liveEvents ?? this.ownPublisher!;
+    this.claimer = new JobClaimer(this.pool, this.opts.leaseMs, () => this.clock.nowMs(), this.liveEvents);
     this.listener = new NotificationListener({
       pool: this.pool,
       channels: [JOBS_CHANNEL, CANCEL_CHANNEL],
@@ -225,6 +239,7 @@ export class Worker {
     }
     await this.flushOutput();
     if (wasRunning) await markWorkerStopped(this.pool, this.id).catch(() => undefined);
+    await this.ownPublisher?.close();
     if (this.ownsPool) await this.pool.end();
     this.state = 'stopped';
     this.events.emit('stopped');
@@ -366,9 +381,19 @@ export class Worker {
     if (job.timeoutMs !== null) {
       entry.timers.push(setTimeout(() => this.abort(entry, 'timeout'), job.timeoutMs));
     }
+    let active = ROOT_CONTEXT;
+    if (tracingEnabled()) {
+      const submitter = parseTraceParent(job.traceParent);
+      entry.span = tracer.startSpan(`job ${job.task}`, {
+        kind: SpanKind.CONSUMER,
+        ...(submitter ? { links: [{ context: submitter }] } : {}),
+        attributes: { 'jobplane.job.id': job.id, 'jobplane.job.attempt': job.attempt, 'jobplane.job.queue': job.queue, 'jobplane.job.task': job.task, 'jobplane.worker.id': this.id },
+      }, ROOT_CONTEXT);
+      active = trace.setSpan(ROOT_CONTEXT, entry.span);
+    }
     const context = this.makeContext(entry);
     const run = handler
-      ? Promise.resolve().then(() => handler(job.payload, context))
+      ? otelContext.with(active, () => Promise.resolve().then(() => handler(job.payload, context)))
       : Promise.reject(new Error(`no handler for task ${job.task}`));
     run.then(
       (value) => this.settle(entry, { ok: true, value }),
@@ -379,7 +404,9 @@ export class Worker {
   private makeContext(entry: Entry): JobContext {
     const { job } = entry;
     const logger = this.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+    const traceParent = traceParentOf(entry.span) ?? (parseTraceParent(job.traceParent) ? job.traceParent ?? undefined : undefined);
     return {
+      ...(traceParent ? { traceParent } : {}),
       job: entry.info,
       signal: entry.controller.signal,
       logger,
@@ -409,6 +436,7 @@ export class Worker {
 
   /** Free the slot of an entry whose handler settled (or was abandoned). */
   private release(entry: Entry): void {
+    endAttemptSpan(entry, null);
     if (this.entries.get(entry.job.id) !== entry) return;
     this.entries.delete(entry.job.id);
     this.output.forget(entry.job.id, entry.job.leaseToken);
@@ -469,6 +497,7 @@ export class Worker {
 
   private finish(entry: Entry, outcome: AttemptOutcome): void {
     entry.reported = true;
+    endAttemptSpan(entry, outcome);
     this.queueReport(entry, outcome);
   }
 
@@ -503,7 +532,8 @@ export class Worker {
         try {
           // Output first: it is fenced on the job still running under this lease.
           await this.flushOutput();
-          const { accepted } = await recordReports(this.pool, batch.map((b) => b.report));
+          const { accepted, changes } = await recordReports(this.pool, batch.map((b) => b.report));
+          this.announce(changes);
           this.reports.splice(0, batch.length);
           failures = 0;
           for (const item of batch) this.afterReport(item, accepted.get(item.report.id) ?? null);
@@ -532,13 +562,20 @@ export class Worker {
   private async reportOneByOne(batch: QueuedReport[]): Promise<void> {
     for (const item of batch) {
       try {
-        const { accepted } = await recordReports(this.pool, [item.report]);
+        const { accepted, changes } = await recordReports(this.pool, [item.report]);
+        this.announce(changes);
         this.afterReport(item, accepted.get(item.report.id) ?? null);
       } catch (error) {
         this.logger.error({ jobId: item.report.id, err: (error as Error).message }, 'outcome rejected by the database; the lease will expire and the job will run again');
       }
       this.reports.splice(this.reports.indexOf(item), 1);
     }
+  }
+
+  private announce(changes: readonly JobChange[]): void {
+    if (changes.length === 0) return;
+    const at = new Date(this.clock.nowMs()).toISOString();
+    this.liveEvents.publish(changes.map((c) => jobEvent(c, at)));
   }
 
   private afterReport(item: QueuedReport, status: string | null): void {
@@ -553,8 +590,13 @@ export class Worker {
   private async flushOutput(): Promise<void> {
     if (this.output.size === 0) return;
     const outputs = this.output.drain();
+    const tenants = new Map<string, string>();
+    for (const [id, entry] of this.entries) tenants.set(id, entry.job.tenantId);
+    for (const item of this.reports) tenants.set(item.entry.job.id, item.entry.job.tenantId);
     try {
       await recordOutput(this.pool, outputs);
+      const at = new Date(this.clock.nowMs()).toISOString();
+      this.liveEvents.publish(outputs.map((o) => ({ type: 'job-output', tenantId: tenants.get(o.id) ?? '', jobId: o.id, attempt: o.attempt, at })));
     } catch (error) {
       this.reportFailure('output', error);
     }
@@ -604,4 +646,17 @@ export class Worker {
 /** Create a worker (call `start()` to run it). */
 export function createWorker(options: WorkerOptions): Worker {
   return new Worker(options);
+}
+
+/** End an attempt's span (once) with its outcome; `null` when the slot is freed without one. */
+function endAttemptSpan(entry: Entry, outcome: AttemptOutcome | null): void {
+  const span = entry.span;
+  if (!span) return;
+  delete entry.span;
+  span.setAttribute('jobplane.job.outcome', outcome?.kind ?? 'abandoned');
+  if (outcome && outcome.kind !== 'completed' && 'error' in outcome) {
+    const message = typeof outcome.error === 'object' && outcome.error !== null && 'message' in outcome.error ? String(outcome.error.message) : outcome.kind;
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+  }
+  span.end();
 }

@@ -16,7 +16,7 @@ test('the typed client drives the API over real HTTP: login, jobs, schedules, ke
   assert.equal((await client.me()).username, 'admin');
   const job = await client.jobs.submit({ task: 'email', payload: { to: 'x@y.z' } }, { idempotencyKey: 'k-1' });
   assert.equal((await client.jobs.get(job.id)).status, 'queued');
-  assert.equal((await client.jobs.submit({ task: 'email' }, { idempotencyKey: 'k-1' })).id, job.id);
+  assert.equal((await client.jobs.submit({ task: 'email', payload: { to: 'x@y.z' } }, { idempotencyKey: 'k-1' })).id, job.id);
   assert.equal((await client.jobs.list({ status: 'queued' })).jobs.length, 1);
   assert.equal((await client.jobs.cancel(job.id)).status, 'cancelled');
   const schedule = await client.schedules.create({ name: 'hourly', cron: '0 * * * *', task: 'report' });
@@ -38,4 +38,21 @@ test('API errors arrive as ApiError with the stable code and field pointers', as
     return true;
   });
   await assert.rejects(client.jobs.get('00000000-0000-7000-8000-000000000000'), (error: unknown) => error instanceof ApiError && error.code === 'JOB_NOT_FOUND');
+});
+
+test('the typed client follows a job live through its event stream', async () => {
+  const client = new JobplaneClient({ baseUrl });
+  await client.login('admin', 'client test password');
+  const job = await client.jobs.submit({ task: 'email', payload: { to: 'live@y.z' }, delayMs: 60_000 });
+  const controller = new AbortController();
+  const seen: string[] = [];
+  for await (const event of client.events({ jobId: job.id, signal: controller.signal })) {
+    seen.push(`${event.type}:${String(event.data.status)}`);
+    if (seen.length === 1) await client.jobs.cancel(job.id);
+    if (event.data.status === 'cancelled') controller.abort();
+  }
+  assert.deepEqual(seen, ['job:queued', 'job:cancelled']);
+  await assert.rejects(async () => {
+    for await (const _ of client.events({ types: 'nonsense' })) break;
+  }, (error: unknown) => error instanceof ApiError && error.status === 400);
 });

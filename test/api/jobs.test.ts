@@ -26,6 +26,22 @@ test('the same Idempotency-Key returns the existing job with 200', async () => {
   assert.equal(again.json<{ id: string }>().id, first.json<{ id: string }>().id);
 });
 
+test('reusing an Idempotency-Key for a different job is a 422 naming what differs, and changes nothing', async () => {
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/api/v1/jobs', headers: { ...as('manager'), 'idempotency-key': 'invoice-7' }, payload });
+  const first = await post({ task: 'bill', payload: { amount: 10, currency: 'EUR' } });
+  assert.equal(first.statusCode, 201);
+  // Key order and 10 vs 10.0 are the same JSON value: a true repeat.
+  assert.equal((await post({ task: 'bill', payload: { currency: 'EUR', amount: 10.0 } })).statusCode, 200);
+  const conflict = await post({ task: 'bill', payload: { amount: 11, currency: 'EUR' }, priority: 5 });
+  assert.equal(conflict.statusCode, 422);
+  const problem = conflict.json<{ code: string; errors: Array<{ pointer: string }> }>();
+  assert.equal(problem.code, 'IDEMPOTENCY_CONFLICT');
+  assert.deepEqual(problem.errors.map((e) => e.pointer), ['/payload', '/priority']);
+  const stored = await app.inject({ url: `/api/v1/jobs/${first.json<{ id: string }>().id}`, headers: as('manager') });
+  assert.deepEqual(stored.json<{ payload: unknown; priority: number }>().payload, { amount: 10, currency: 'EUR' });
+  assert.equal((await post({ task: 'refund', payload: { amount: 10, currency: 'EUR' } })).json<{ errors: Array<{ pointer: string }> }>().errors[0]?.pointer, '/task');
+});
+
 test('without credentials the answer is 401 problem JSON; a viewer cannot submit (403)', async () => {
   const anon = await app.inject({ method: 'POST', url: '/api/v1/jobs', payload: { task: 'x' } });
   assert.equal(anon.statusCode, 401);
@@ -111,4 +127,48 @@ test('health, readiness and the OpenAPI document answer', async () => {
   assert.equal(doc.openapi, '3.1.0');
   assert.ok(doc.paths['/api/v1/jobs/{id}']);
   assert.equal((await app.inject({ url: '/api/docs' })).statusCode, 200);
+});
+
+test('the list filters by creation time and by text in the id, task, queue or payload', async () => {
+  const post = async (payload: object) => (await app.inject({ method: 'POST', url: '/api/v1/jobs', headers: as('manager'), payload })).json<{ id: string; createdAt: string }>();
+  const a = await post({ task: 'find-me', queue: 'search', payload: { customer: 'ACME Corp', note: '100% sure' }, delayMs: 60_000 });
+  let b = await post({ task: 'other-task', queue: 'search', payload: { customer: 'Globex' }, delayMs: 60_000 });
+  // The API shows milliseconds; the time filters below need a and b in different ones.
+  while (b.createdAt === a.createdAt) {
+    await db.pool.query(`DELETE FROM jobplane.jobs WHERE id = $1`, [b.id]);
+    b = await post({ task: 'other-task', queue: 'search', payload: { customer: 'Globex' }, delayMs: 60_000 });
+  }
+  const list = async (query: string) => {
+    const res = await app.inject({ url: `/api/v1/jobs?queue=search&${query}`, headers: as('viewer') });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<{ jobs: Array<{ id: string }> }>().jobs.map((j) => j.id);
+  };
+  assert.deepEqual(await list('q=acme'), [a.id], 'payload text, case-insensitive');
+  assert.deepEqual(await list('q=other-TASK'), [b.id], 'task name');
+  assert.deepEqual(await list(`q=${b.id}`), [b.id], 'job id');
+  assert.deepEqual(await list(`q=${encodeURIComponent('100%')}`), [a.id], '% is a literal, not a wildcard');
+  assert.deepEqual(await list(`q=${encodeURIComponent('%')}`), [a.id]);
+  assert.deepEqual(await list(`since=${encodeURIComponent(b.createdAt)}`), [b.id]);
+  assert.deepEqual(await list(`until=${encodeURIComponent(b.createdAt)}`), [a.id]);
+  assert.deepEqual(await list(`since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`), []);
+  for (const bad of ['since=yesterday', 'until=2026-02-30T00:00:00Z', `q=${'x'.repeat(201)}`]) {
+    const res = await app.inject({ url: `/api/v1/jobs?${bad}`, headers: as('viewer') });
+    assert.equal(res.statusCode, 400, bad);
+  }
+});
+
+test('payloads of the built-in tasks this installation runs are checked at submit time', async () => {
+  const strict = await testApp(db, { builtinTasks: { enabled: ['fibonacci', 'http'] } });
+  const post = (url: string, payload: object) => strict.inject({ method: 'POST', url, headers: as('manager'), payload });
+  const bad = await post('/api/v1/jobs', { task: 'fibonacci', payload: { n: -1 } });
+  assert.equal(bad.statusCode, 400);
+  assert.deepEqual(bad.json<{ errors: Array<{ pointer: string }> }>().errors.map((e) => e.pointer), ['/payload/n']);
+  const ssrf = await post('/api/v1/jobs', { task: 'http', payload: { url: 'http://127.0.0.1:5432/' } });
+  assert.equal(ssrf.statusCode, 400, 'a private target is refused before it is stored');
+  const batch = await post('/api/v1/jobs/batch', { jobs: [{ task: 'fibonacci', payload: { n: 10 } }, { task: 'fibonacci', payload: { n: 'ten' } }] });
+  assert.equal(batch.statusCode, 400);
+  assert.equal(batch.json<{ errors: Array<{ pointer: string }> }>().errors[0]?.pointer, '/jobs/1/payload/n');
+  assert.equal((await post('/api/v1/jobs', { task: 'fibonacci', payload: { n: 10 } })).statusCode, 201);
+  // A task that is not enabled here (sleep) may be someone's own handler: not checked.
+  assert.equal((await post('/api/v1/jobs', { task: 'sleep', payload: { anything: true } })).statusCode, 201);
 });

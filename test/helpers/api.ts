@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/api/build-app.js';
+import { buildApp, type AppDeps } from '../../src/api/build-app.js';
 import type { Principal } from '../../src/core/access.js';
 import { silentLogger } from '../../src/core/deps.js';
 import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
 import { createIdentity } from '../../src/engine/auth/index.js';
+import { EventPublisher } from '../../src/engine/events.js';
 import { JobProducer } from '../../src/engine/producer.js';
 import type { TestDatabase } from './db.js';
 
@@ -16,13 +17,15 @@ export const TOKENS: Record<string, Principal> = {
 };
 
 /** An app on the test database with the TOKENS authenticator; closed with the database. */
-export async function testApp(db: TestDatabase): Promise<FastifyInstance> {
+export async function testApp(db: TestDatabase, overrides: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   await db.pool.query(`INSERT INTO jobplane.tenants (id, slug, name) VALUES ('00000000-0000-7000-8000-0000000000bb', 'other', 'Other') ON CONFLICT DO NOTHING`);
-  const producer = new JobProducer(db.pool);
+  const liveEvents = new EventPublisher(db.pool);
+  const producer = new JobProducer(db.pool, { events: liveEvents });
   const identity = createIdentity({ pool: db.pool });
   const app = await buildApp({
     pool: db.pool,
     producer,
+    liveEvents,
     identity,
     logger: silentLogger,
     // Fixed principals for the names in TOKENS; everything else goes through the real identity layer.
@@ -30,8 +33,19 @@ export async function testApp(db: TestDatabase): Promise<FastifyInstance> {
       const principal = TOKENS[credential];
       return principal ? Promise.resolve(principal) : identity.authenticate(credential);
     },
+    ...overrides,
   });
-  db.track({ stop: async () => { await app.close(); await producer.close(); } });
+  db.track({
+    stop: async () => {
+      // A client may hold a connection on which it never sent a request (fetch opens spares);
+      // the server would wait for it until headersTimeout. Tests do not wait for strangers.
+      const closing = app.close();
+      setTimeout(() => app.server.closeAllConnections(), 100).unref();
+      await closing;
+      await producer.close();
+      await liveEvents.close();
+    },
+  });
   return app;
 }
 

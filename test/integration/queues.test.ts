@@ -143,7 +143,7 @@ test('a job placed on zone eu is not claimed in zone us, waits queued until plac
   assert.equal(row.placement, 'zone');
   assert.equal(row.placementZone, 'eu');
 
-  assert.ok((await placeExplicitJobs(db.pool, 100)) >= 1);
+  assert.ok((await placeExplicitJobs(db.pool, 100)).some((c) => c.id === job.id && c.status === 'scheduled'));
   row = await readJob(db.pool, operator, job.id);
   assert.equal(row.status, 'scheduled');
   assert.equal(row.assignedZone, 'eu');
@@ -161,7 +161,7 @@ test('a job placed on one worker is claimed only by that worker', async () => {
   const one = worker({ zone: 'eu', tasks: { pinned: () => void ranOn.push('one') }, queues: ['q-pinned'] });
   const two = worker({ zone: 'eu', tasks: { pinned: () => void ranOn.push('two') }, queues: ['q-pinned'] });
   const job = await addJob(db.pool, { task: 'pinned', queue: 'q-pinned', placement: { workerId: two.id } });
-  assert.ok((await placeExplicitJobs(db.pool, 100)) >= 1);
+  assert.ok((await placeExplicitJobs(db.pool, 100)).some((c) => c.id === job.id && c.status === 'scheduled'));
   const row = await readJob(db.pool, operator, job.id);
   assert.equal(row.status, 'scheduled');
   assert.equal(row.assignedWorker, two.id);

@@ -58,16 +58,21 @@ test('aborting stops the computation with the abort reason', async () => {
   assert.ok(Number(fake.progress[0]) < 100);
 });
 
-test('the event loop keeps ticking at least every 50 ms while computing n = maxN', async () => {
+test('the event loop gets a turn after at most 50 ms of computing, even at n = maxN', async () => {
   // maxN is raised so the computation lasts long enough (hundreds of ms) for a stall to show.
+  // Gaps are measured in this process's CPU time, not wall time: on a busy machine the process
+  // may be descheduled mid-slice, which lengthens wall-clock gaps without the task hogging the loop.
   const run = fibonacciTask({ maxN: 300_000 });
-  let last = performance.now();
-  let worstGap = 0;
+  let last = process.cpuUsage();
+  let worstCpuMs = 0;
   let ticks = 0;
+  const cpuSince = (from: NodeJS.CpuUsage): number => {
+    const d = process.cpuUsage(from);
+    return (d.user + d.system) / 1000;
+  };
   const interval = setInterval(() => {
-    const now = performance.now();
-    worstGap = Math.max(worstGap, now - last);
-    last = now;
+    worstCpuMs = Math.max(worstCpuMs, cpuSince(last));
+    last = process.cpuUsage();
     ticks += 1;
   }, 5);
   const started = performance.now();
@@ -76,9 +81,9 @@ test('the event loop keeps ticking at least every 50 ms while computing n = maxN
   } finally {
     clearInterval(interval);
   }
-  worstGap = Math.max(worstGap, performance.now() - last);
+  worstCpuMs = Math.max(worstCpuMs, cpuSince(last));
   const elapsed = performance.now() - started;
-  assert.ok(worstGap < 50, `worst gap ${worstGap.toFixed(1)} ms over ${elapsed.toFixed(0)} ms, ${ticks} ticks`);
+  assert.ok(worstCpuMs < 50, `worst gap ${worstCpuMs.toFixed(1)} ms of CPU over ${elapsed.toFixed(0)} ms, ${ticks} ticks`);
   assert.ok(ticks >= 2, `${ticks} ticks`);
 });
 

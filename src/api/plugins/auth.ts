@@ -18,8 +18,18 @@ declare module 'fastify' {
 
 const MAX_CREDENTIAL = 4096;
 
+/** Whether the request carries header `name` more than once (Node keeps only the first Authorization). */
+function repeated(request: FastifyRequest, name: string): boolean {
+  const raw = request.raw.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === name) seen += 1;
+  return seen > 1;
+}
+
 /** The credential of a request: `Authorization: Bearer …` or `x-api-key: …`. */
 export function credentialOf(request: FastifyRequest): string | null {
+  // Two credentials are refused rather than guessing which one a proxy or the caller meant.
+  if (repeated(request, 'authorization') || repeated(request, 'x-api-key')) throw new AppError('UNAUTHENTICATED', 'send one credential, not several');
   const header = request.headers.authorization;
   const key = request.headers['x-api-key'];
   if (typeof header === 'string' && header.length > 0) {

@@ -10,10 +10,13 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   return reply.code(error.status).type('application/problem+json').send({ ...problem, requestId: request.id });
 }
 
+/** Field errors listed in one answer: an object with 100,000 unknown keys must not get a 5 MB reply. */
+const MAX_FIELD_ERRORS = 100;
+
 /** Fastify's own error codes mapped to ours: bad input is never a 5xx. */
 function fromFastifyError(error: FastifyError): AppError | null {
   if (error.validation) {
-    const errors: FieldError[] = error.validation.map((v) => {
+    const errors: FieldError[] = error.validation.slice(0, MAX_FIELD_ERRORS).map((v) => {
       const missing = v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty ?? '')}` : '';
       const extra = v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty ?? '')}` : '';
       const where = error.validationContext === 'body' ? '' : `/${error.validationContext ?? ''}`;
@@ -40,6 +43,21 @@ function fromFastifyError(error: FastifyError): AppError | null {
   if (error.statusCode === 413) return new AppError('PAYLOAD_TOO_LARGE', error.message);
   if (error.statusCode === 415) return new AppError('UNSUPPORTED_MEDIA_TYPE', error.message);
   return null;
+}
+
+/**
+ * Errors the router raises before a route is found (Fastify's `frameworkErrors`): a malformed URL
+ * or a path parameter over the router's length limit is bad input, not a plain-JSON 400/414.
+ */
+export function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return sendProblem(reply, request, new AppError('VALIDATION_FAILED', 'the URL is not valid (bad percent-encoding)'));
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return sendProblem(reply, request, new AppError('VALIDATION_FAILED', 'a path parameter is too long'));
+    default:
+      return sendProblem(reply, request, new AppError('INTERNAL', 'internal error; the request id identifies it in the logs'));
+  }
 }
 
 /**

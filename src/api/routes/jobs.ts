@@ -2,10 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../core/access.js';
-import type { JobSpec } from '../../core/job-spec.js';
+import { validateBuiltinPayload, type BuiltinPayloadPolicy } from '../../core/builtin-payloads.js';
+import { jobEvent, type EventSink } from '../../core/events.js';
+import { idempotencyMismatch, normalizeJobSpec, type JobSpec } from '../../core/job-spec.js';
+import { AppError } from '../../errors/index.js';
 import type { Pool } from '../../db/pool.js';
 import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor, type JobChange } from '../../engine/job-service.js';
 import type { JobProducer } from '../../engine/producer.js';
+import { requestTraceParent } from '../plugins/tracing.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
@@ -16,6 +20,15 @@ export interface JobRouteDeps {
   pool: Pool;
   producer: JobProducer;
   audit: Auditor;
+  liveEvents: EventSink;
+  /** Built-in tasks this installation runs: their payloads are checked at submit time. */
+  builtinTasks?: BuiltinTaskCheck;
+}
+
+/** Which built-in tasks to check at submit time, under which policy. */
+export interface BuiltinTaskCheck {
+  enabled: readonly string[];
+  policy?: BuiltinPayloadPolicy;
 }
 
 const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Type.Union([Type.String(), Type.Null()]) });
@@ -25,9 +38,21 @@ const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level:
 export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
+  /** A bad payload for a built-in task is refused now, not failed later by a worker. */
+  const checkBuiltin = (specs: readonly JobSpec[], prefix: string): void => {
+    const check = deps.builtinTasks;
+    if (!check) return;
+    const errors = specs.flatMap((spec, i) =>
+      typeof spec.task === 'string' && check.enabled.includes(spec.task)
+        ? validateBuiltinPayload(spec.task, spec.payload ?? null, check.policy).map((e) => ({ pointer: `${prefix}${specs.length > 1 || prefix ? `/${i}` : ''}/payload${e.pointer}`, message: e.message }))
+        : [],
+    );
+    if (errors.length > 0) throw new AppError('VALIDATION_FAILED', `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors });
+  };
   const audited = async (request: FastifyRequest, action: string, change: JobChange) => {
     const before = jobView(change.before);
     const after = jobView(change.after);
+    if (change.after !== change.before) deps.liveEvents.publish([jobEvent(change.after, new Date().toISOString())]);
     await deps.audit(request, { action, targetType: 'job', targetId: change.after.id, before, after });
     return after;
   };
@@ -37,18 +62,28 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     schema: {
       tags: ['jobs'],
       summary: 'Submit a job',
-      description: 'An `Idempotency-Key` header (or `idempotencyKey` in the body) returns the existing job for a repeated key (200 instead of 201).',
+      description: 'An `Idempotency-Key` header (or `idempotencyKey` in the body) returns the existing job for a repeated key (200 instead of 201); the same key with a different task, queue, payload, priority or maxAttempts is a 422 `IDEMPOTENCY_CONFLICT`.',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
       body: Type.Ref('JobSubmit'),
-      response: { 200: Type.Ref('Job'), 201: Type.Ref('Job'), ...problemResponses },
+      response: { 200: Type.Ref('Job'), 201: Type.Ref('Job'), ...problemResponses, 422: Type.Ref('Problem') },
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
     const spec = { ...(request.body as JobSpec) };
+    checkBuiltin([spec], '');
     const headerKey = request.headers['idempotency-key'];
     if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
-    const submitted = await deps.producer.add(spec, { tenantId: principal.tenantId, createdBy: actorOf(principal) });
+    const traceParent = requestTraceParent(request);
+    const submitted = await deps.producer.add(spec, { tenantId: principal.tenantId, createdBy: actorOf(principal), ...(traceParent ? { traceParent } : {}) });
     const row = await readJob(deps.pool, actor(principal), submitted.id);
+    if (!submitted.created) {
+      const differs = idempotencyMismatch(normalizeJobSpec(spec), row);
+      if (differs.length > 0) {
+        throw new AppError('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(row.idempotencyKey)} already names job ${row.id}, submitted with a different ${differs.join(', ')}; use a new key for a different job`, {
+          errors: differs.map((f) => ({ pointer: `/${f}`, message: 'differs from the job this idempotency key already names' })),
+        });
+      }
+    }
     const view = jobView(row);
     if (submitted.created) await deps.audit(request, { action: 'job.submit', targetType: 'job', targetId: row.id, after: view });
     void reply.header('location', `/api/v1/jobs/${row.id}`);
@@ -65,7 +100,9 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
-    const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal) });
+    checkBuiltin(request.body.jobs as JobSpec[], '/jobs');
+    const traceParent = requestTraceParent(request);
+    const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal), ...(traceParent ? { traceParent } : {}) });
     const answer = jobs.map((j) => ({ id: j.id, status: j.status, created: j.created }));
     await deps.audit(request, { action: 'job.submit_batch', targetType: 'job', after: { count: answer.length, ids: answer.filter((j) => j.created).map((j) => j.id) } });
     return reply.code(201).send({ jobs: answer });
@@ -76,15 +113,19 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     schema: {
       tags: ['jobs'],
       summary: 'List jobs, newest first',
+      description: 'Filters combine. `since`/`until` bound the creation time; `q` searches text and is refused with 422 SEARCH_TOO_BROAD if it runs longer than 5 s.',
       querystring: Type.Object({
         status: Type.Optional(Type.String({ description: 'comma list, e.g. queued,running' })),
         queue: Type.Optional(Type.String({ maxLength: 128 })),
         task: Type.Optional(Type.String({ maxLength: 128 })),
         scheduleId: Type.Optional(Type.String({ format: 'uuid' })),
+        since: Type.Optional(Type.String({ format: 'date-time', description: 'created at or after' })),
+        until: Type.Optional(Type.String({ format: 'date-time', description: 'created before' })),
+        q: Type.Optional(Type.String({ maxLength: 200, description: 'text in the id, task, queue or payload (case-insensitive)' })),
         cursor: Type.Optional(Type.String({ format: 'uuid' })),
         limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
       }, { additionalProperties: false }),
-      response: { 200: JobList, ...problemResponses },
+      response: { 200: JobList, ...problemResponses, 422: Type.Ref('Problem') },
     },
   }, async (request) => {
     const { jobs, nextCursor } = await searchJobs(deps.pool, actor(principalOf(request)), request.query);

@@ -1,3 +1,4 @@
+import type { EventSink } from '../../core/events.js';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -34,7 +35,7 @@ function queueView(name: string, settings: QueueSettings | undefined, stats?: Qu
 }
 
 /** /api/v1/queues (counts, throughput, pause/resume, concurrency) and /api/v1/workers. */
-export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, options: { workerStaleMs: number }): void {
+export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, options: { workerStaleMs: number; liveEvents: EventSink }): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/queues', {
@@ -60,6 +61,7 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
         const { name } = request.params;
         const { before, after } = await changeQueue(pool, { tenantId }, name, toChange(request.body ?? {}));
         const view = queueView(name, after);
+        options.liveEvents.publish([{ type: 'queue', tenantId, queue: name, action: action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'limit', at: new Date().toISOString() }]);
         await audit(request, { action: `queue.${action}`, targetType: 'queue', targetId: name, before: before ? queueView(name, before) : null, after: view });
         return view;
       },
@@ -83,6 +85,7 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
           workers: Type.Array(Type.Object({
             id: Type.String(), name: Type.String(), kind: Type.String(), zone: Type.Union([Type.String(), Type.Null()]),
             tasks: Type.Array(Type.String()), queues: Type.Union([Type.Array(Type.String()), Type.Null()]),
+            labels: Type.Record(Type.String(), Type.String()),
             concurrency: Type.Integer(), running: Type.Integer(), hostname: Type.Union([Type.String(), Type.Null()]),
             startedAt: Type.String(), lastHeartbeatAt: Type.String(), heartbeatAgeMs: Type.Integer(),
           })),
@@ -95,7 +98,7 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
     const now = Date.now();
     return {
       workers: rows.map((w) => ({
-        id: w.id, name: w.name, kind: w.kind, zone: w.zone, tasks: w.tasks, queues: w.queues, concurrency: w.concurrency,
+        id: w.id, name: w.name, kind: w.kind, zone: w.zone, tasks: w.tasks, queues: w.queues, labels: w.labels ?? {}, concurrency: w.concurrency,
         running: w.running, hostname: w.hostname, startedAt: w.startedAt.toISOString(), lastHeartbeatAt: w.lastHeartbeatAt.toISOString(),
         heartbeatAgeMs: Math.max(0, now - w.lastHeartbeatAt.getTime()),
       })),

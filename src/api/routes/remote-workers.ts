@@ -1,3 +1,4 @@
+import type { EventSink } from '../../core/events.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -19,6 +20,8 @@ export interface RemoteWorkerRouteDeps {
   workerStaleMs?: number;
   /** Use this service instead of creating one (its `close()` is then the caller's). */
   service?: RemoteWorkerService;
+  /** Where claims and outcomes are announced (live events). */
+  liveEvents?: EventSink;
 }
 
 const Uuid = Type.String({ format: 'uuid' });
@@ -51,6 +54,7 @@ const RemoteJob = Type.Object({
   timeoutMs: Type.Union([Type.Integer(), Type.Null()]),
   labels: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
   createdAt: Type.String(),
+  traceParent: Type.Union([Type.String(), Type.Null()], { description: 'W3C traceparent of the span that submitted the job: link (or parent) the attempt\'s span to it' }),
 });
 
 const LogLine = Type.Object({
@@ -88,6 +92,7 @@ export function remoteWorkerRoutes(app: FastifyInstance, deps: RemoteWorkerRoute
     logger: deps.logger,
     ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }),
     ...(deps.workerStaleMs === undefined ? {} : { workerStaleMs: deps.workerStaleMs }),
+    ...(deps.liveEvents === undefined ? {} : { liveEvents: deps.liveEvents }),
   });
   // preClose: waiting long-polls answer `{jobs: []}` at once instead of holding the shutdown.
   if (!deps.service) app.addHook('preClose', async () => { await service.close(); });

@@ -1,3 +1,4 @@
+import { jobEvent, type EventSink, type ScheduleAction } from '../../core/events.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -19,9 +20,8 @@ import {
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
-import { scheduleView } from '../schemas/schedules.js';
+import { describeTiming, SchedulePreview, scheduleView } from '../schemas/schedules.js';
 
-const Preview = Type.Object({ fireTimes: Type.Array(Type.String()) });
 const Run = Type.Object({
   fireAt: Type.String(),
   outcome: Type.String(),
@@ -32,13 +32,26 @@ const Run = Type.Object({
 });
 const Count = Type.Object({ count: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 10 })) }, { additionalProperties: false });
 
+/** The timing of a spec that previewSchedule has accepted (cron trimmed, zone defaulting to UTC, as stored). */
+function timingOfSpec(spec: unknown): { cron: string | null; intervalMs: number | null; timezone: string } {
+  const s = (spec ?? {}) as Record<string, unknown>;
+  return {
+    cron: typeof s.cron === 'string' ? s.cron.trim() : null,
+    intervalMs: typeof s.intervalMs === 'number' ? s.intervalMs : null,
+    timezone: typeof s.timezone === 'string' ? s.timezone : 'UTC',
+  };
+}
+
 /** /api/v1/schedules: CRUD, pause/resume, trigger now, preview, runs. */
-export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor): void {
+export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, liveEvents: EventSink): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (p: Principal): Actor & { createdBy: string } => ({ tenantId: p.tenantId, name: actorOf(p), createdBy: actorOf(p) });
   const one = { 200: Type.Ref('Schedule'), ...problemResponses };
+  const announce = (tenantId: string, scheduleId: string, action: ScheduleAction): void =>
+    liveEvents.publish([{ type: 'schedule', tenantId, scheduleId, action, at: new Date().toISOString() }]);
   const audited = async (request: FastifyRequest, action: string, change: ScheduleChange) => {
     const after = scheduleView(change.after!);
+    announce(change.after!.tenantId, change.after!.id, action === 'schedule.pause' ? 'paused' : action === 'schedule.resume' ? 'resumed' : 'updated');
     await audit(request, { action, targetType: 'schedule', targetId: change.after!.id, before: change.before ? scheduleView(change.before) : null, after });
     return after;
   };
@@ -47,7 +60,9 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor)
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Create a schedule (cron or interval)', body: Type.Ref('ScheduleCreate'), response: { 201: Type.Ref('Schedule'), ...problemResponses, 409: Type.Ref('Problem') } },
   }, async (request, reply) => {
-    const view = scheduleView(await createSchedule(pool, actor(principalOf(request)), request.body));
+    const created = await createSchedule(pool, actor(principalOf(request)), request.body);
+    announce(created.tenantId, created.id, 'created');
+    const view = scheduleView(created);
     await audit(request, { action: 'schedule.create', targetType: 'schedule', targetId: view.id as string, after: view });
     return reply.code(201).send(view);
   });
@@ -68,10 +83,13 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor)
 
   r.post('/api/v1/schedules/preview', {
     config: { permission: 'schedules:read' },
-    schema: { tags: ['schedules'], summary: 'Next fire times of a schedule not saved yet', querystring: Count, body: Type.Ref('ScheduleCreate'), response: { 200: Preview, ...problemResponses } },
-  }, async (request) => ({
-    fireTimes: (await previewSchedule(pool, actor(principalOf(request)), { spec: request.body }, request.query.count ?? 10)).map((d) => d.toISOString()),
-  }));
+    schema: { tags: ['schedules'], summary: 'Next fire times of a schedule not saved yet', querystring: Count, body: Type.Ref('ScheduleCreate'), response: { 200: SchedulePreview, ...problemResponses } },
+  }, async (request) => {
+    // previewSchedule validates the spec (CRON_INVALID, CRON_NEVER_FIRES, TIMEZONE_INVALID…) before we describe it.
+    const fires = await previewSchedule(pool, actor(principalOf(request)), { spec: request.body }, request.query.count ?? 10);
+    const timing = timingOfSpec(request.body);
+    return { fireTimes: fires.map((d) => d.toISOString()), describe: describeTiming(timing), timezone: timing.timezone };
+  });
 
   r.get('/api/v1/schedules/:id', {
     config: { permission: 'schedules:read' },
@@ -88,6 +106,7 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor)
     schema: { tags: ['schedules'], summary: 'Delete a schedule (its jobs stay)', params: IdParams, response: { 204: Type.Null(), ...problemResponses } },
   }, async (request, reply) => {
     const removed = await removeSchedule(pool, actor(principalOf(request)), request.params.id);
+    announce(removed.tenantId, removed.id, 'deleted');
     await audit(request, { action: 'schedule.delete', targetType: 'schedule', targetId: removed.id, before: scheduleView(removed) });
     return reply.code(204).send(null);
   });
@@ -103,17 +122,23 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor)
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Fire now, outside the timing', params: IdParams, response: { 201: Type.Object({ jobId: Type.String(), fireAt: Type.String() }), ...problemResponses } },
   }, async (request, reply) => {
-    const { jobId, fireAt } = await triggerSchedule(pool, actor(principalOf(request)), request.params.id);
+    const { jobId, fireAt, changes } = await triggerSchedule(pool, actor(principalOf(request)), request.params.id);
+    const at = new Date().toISOString();
+    announce(principalOf(request).tenantId, request.params.id, 'triggered');
+    liveEvents.publish(changes.map((c) => jobEvent(c, at)));
     await audit(request, { action: 'schedule.trigger', targetType: 'schedule', targetId: request.params.id, after: { jobId, fireAt: fireAt.toISOString() } });
     return reply.code(201).send({ jobId, fireAt: fireAt.toISOString() });
   });
 
   r.get('/api/v1/schedules/:id/preview', {
     config: { permission: 'schedules:read' },
-    schema: { tags: ['schedules'], summary: 'Next fire times in the schedule’s time zone (returned as UTC instants)', params: IdParams, querystring: Count, response: { 200: Preview, ...problemResponses } },
-  }, async (request) => ({
-    fireTimes: (await previewSchedule(pool, actor(principalOf(request)), { id: request.params.id }, request.query.count ?? 10)).map((d) => d.toISOString()),
-  }));
+    schema: { tags: ['schedules'], summary: 'Next fire times in the schedule’s time zone (returned as UTC instants)', params: IdParams, querystring: Count, response: { 200: SchedulePreview, ...problemResponses } },
+  }, async (request) => {
+    const who = actor(principalOf(request));
+    const fires = await previewSchedule(pool, who, { id: request.params.id }, request.query.count ?? 10);
+    const schedule = await readSchedule(pool, who, request.params.id);
+    return { fireTimes: fires.map((d) => d.toISOString()), describe: describeTiming(schedule), timezone: schedule.timezone };
+  });
 
   r.get('/api/v1/schedules/:id/runs', {
     config: { permission: 'schedules:read' },

@@ -63,9 +63,17 @@ export const Schedule = Type.Object(
   { $id: 'Schedule' },
 );
 
-function describeTiming(row: ScheduleRow): string {
-  if (row.cron !== null) return compileCron(row.cron, row.timezone).describe();
-  const ms = row.intervalMs ?? 0;
+/** A preview of the next fire times, with the timing in words and the zone they follow. */
+export const SchedulePreview = Type.Object({
+  fireTimes: Type.Array(Type.String({ format: 'date-time' }), { description: 'the next fire times, as UTC instants' }),
+  describe: Type.String({ description: 'the timing in words' }),
+  timezone: Type.String({ description: 'the IANA time zone the timing follows' }),
+});
+
+/** The timing in words: the cron description (with its zone) or "Every 5 minutes". */
+export function describeTiming(timing: { cron: string | null; intervalMs: number | null; timezone: string }): string {
+  if (timing.cron !== null) return compileCron(timing.cron, timing.timezone).describe();
+  const ms = timing.intervalMs ?? 0;
   const units: Array<[number, string]> = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
   const [size, name] = units.find(([u]) => ms % u === 0) ?? [1, 'millisecond'];
   const n = ms / size;

@@ -183,9 +183,11 @@ export async function consumeRefreshToken(
 export async function findRefreshToken(
   db: Queryable,
   hash: Buffer,
-): Promise<{ familyId: string; used: boolean; revoked: boolean } | null> {
-  const { rows } = await db.query<{ familyId: string; used: boolean; revoked: boolean }>(
-    `SELECT family_id AS "familyId", used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked
+): Promise<{ id: string; familyId: string; userId: string; expiresAt: Date; used: boolean; revoked: boolean; expired: boolean; usedMsAgo: number | null } | null> {
+  const { rows } = await db.query<{ id: string; familyId: string; userId: string; expiresAt: Date; used: boolean; revoked: boolean; expired: boolean; usedMsAgo: number | null }>(
+    `SELECT id, family_id AS "familyId", user_id AS "userId", expires_at AS "expiresAt",
+            used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired,
+            (extract(epoch FROM now() - used_at) * 1000)::float8 AS "usedMsAgo"
      FROM jobplane.refresh_tokens WHERE token_hash = $1`,
     [hash],
   );

@@ -87,6 +87,13 @@ export interface JobListFilter {
   scheduleId?: string | undefined;
   /** Only jobs with an id below this one (cursor: ids are time-ordered). */
   beforeId?: string | undefined;
+  /** Only jobs with an id at or above this one (created at or after a time: ids are UUID v7). */
+  fromId?: string | undefined;
+  /** Created at or after / before (exact, on created_at). */
+  createdFrom?: Date | undefined;
+  createdBefore?: Date | undefined;
+  /** Text to find (case-insensitive) in the id, task, queue or payload. */
+  text?: string | undefined;
   limit: number;
 }
 
@@ -100,6 +107,11 @@ export async function listJobs(db: Queryable, filter: JobListFilter): Promise<Jo
        AND ($4::text IS NULL OR j.task = $4::text)
        AND ($5::uuid IS NULL OR j.schedule_id = $5::uuid)
        AND ($6::uuid IS NULL OR j.id < $6::uuid)
+       AND ($8::uuid IS NULL OR j.id >= $8::uuid)
+       AND ($9::text IS NULL OR j.id::text = lower($9::text) OR j.task ILIKE $10 OR j.queue ILIKE $10
+            OR j.payload::text ILIKE $10)
+       AND ($11::timestamptz IS NULL OR j.created_at >= $11::timestamptz)
+       AND ($12::timestamptz IS NULL OR j.created_at < $12::timestamptz)
      ORDER BY j.id DESC LIMIT $7`,
     [
       filter.tenantId,
@@ -109,6 +121,11 @@ export async function listJobs(db: Queryable, filter: JobListFilter): Promise<Jo
       filter.scheduleId ?? null,
       filter.beforeId ?? null,
       filter.limit,
+      filter.fromId ?? null,
+      filter.text ?? null,
+      filter.text === undefined ? null : `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      filter.createdFrom ?? null,
+      filter.createdBefore ?? null,
     ],
   );
   return rows;
@@ -185,4 +202,9 @@ export async function countActiveJobs(db: Queryable): Promise<Array<{ tenantId: 
      WHERE status IN ('queued', 'scheduled', 'running') GROUP BY tenant_id, queue, status`,
   );
   return rows;
+}
+
+/** Bound the statements of the current transaction (searches that could scan a whole table). */
+export async function limitStatementTime(tx: Queryable, ms: number): Promise<void> {
+  await tx.query(`SELECT set_config('statement_timeout', $1, true)`, [String(Math.max(1, Math.floor(ms)))]);
 }

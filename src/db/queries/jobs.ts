@@ -1,5 +1,7 @@
+import type { JobChange } from '../../core/events.js';
 import type { AttemptError } from './job-rows.js';
 import type { Queryable } from '../pool.js';
+import { JOB_CHANGE_COLUMNS } from './events.js';
 
 /** Channel on which committed enqueues wake workers. The payload is empty: it is only a hint. */
 export const JOBS_CHANNEL = 'jobplane_jobs';
@@ -285,6 +287,8 @@ export type AttemptReport =
 export interface ReportResult {
   /** Job id → new status, for accepted reports. A missing id was fenced (lease lost). */
   accepted: Map<string, string>;
+  /** The accepted jobs as they are now (for live events). */
+  changes: JobChange[];
 }
 
 /**
@@ -310,7 +314,7 @@ const NEXT_STATUS = `(CASE
  * Params: $1 json array of {id, token, kind, result, error, delay_ms}, $2 the ids.
  */
 export async function recordReports(db: Queryable, reports: readonly AttemptReport[]): Promise<ReportResult> {
-  if (reports.length === 0) return { accepted: new Map() };
+  if (reports.length === 0) return { accepted: new Map(), changes: [] };
   const payload = reports.map((r) => ({
     id: r.id,
     token: r.leaseToken,
@@ -319,7 +323,7 @@ export async function recordReports(db: Queryable, reports: readonly AttemptRepo
     error: 'error' in r ? r.error : null,
     delay_ms: r.kind === 'retry' ? r.delayMs : 0,
   }));
-  const { rows } = await db.query<{ id: string; status: string }>({
+  const { rows } = await db.query<JobChange>({
     name: 'jobplane_record_reports',
     text: `UPDATE jobplane.jobs j SET
         status = ${NEXT_STATUS},
@@ -336,12 +340,12 @@ export async function recordReports(db: Queryable, reports: readonly AttemptRepo
         assigned_worker = NULL
       FROM json_to_recordset($1::json) AS x(id uuid, token bigint, kind text, result text, error jsonb, delay_ms bigint)
       WHERE j.id = ANY($2::uuid[]) AND j.id = x.id AND j.lease_token = x.token AND j.status = 'running'
-      RETURNING j.id, j.status`,
+      RETURNING ${JOB_CHANGE_COLUMNS}`,
     // The id array lets the planner reach rows through the primary key instead of hashing every
     // running job: the cost stays proportional to the batch, not to the fleet.
     values: [JSON.stringify(payload), reports.map((r) => r.id)],
   });
-  return { accepted: new Map(rows.map((r) => [r.id, r.status])) };
+  return { accepted: new Map(rows.map((r) => [r.id, r.status])), changes: rows };
 }
 
 /** A lease to renew. */

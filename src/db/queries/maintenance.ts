@@ -1,4 +1,6 @@
 import type { Queryable } from '../pool.js';
+import type { JobChange } from '../../core/events.js';
+import { JOB_CHANGE_COLUMNS } from './events.js';
 import type { AttemptError } from './job-rows.js';
 
 /** A running job whose lease ran out. */
@@ -36,27 +38,28 @@ export interface LeaseResolution {
 }
 
 /** Apply rescuer decisions; the lease token is bumped so the lost worker's late reports are fenced. */
-export async function resolveExpiredLeases(tx: Queryable, resolutions: readonly LeaseResolution[]): Promise<number> {
-  if (resolutions.length === 0) return 0;
-  const { rowCount } = await tx.query(
+export async function resolveExpiredLeases(tx: Queryable, resolutions: readonly LeaseResolution[]): Promise<JobChange[]> {
+  if (resolutions.length === 0) return [];
+  const { rows } = await tx.query<JobChange>(
     `UPDATE jobplane.jobs j SET status = x.status, lease_token = j.lease_token + 1, lease_expires_at = NULL,
        errors = j.errors || jsonb_build_array(x.error),
        run_at = CASE WHEN x.status = 'queued' THEN now() + x.delay_ms * interval '1 millisecond' ELSE j.run_at END,
        finished_at = CASE WHEN x.status = 'queued' THEN NULL ELSE now() END,
        assigned_zone = NULL, assigned_worker = NULL
      FROM json_to_recordset($1::json) AS x(id uuid, status text, delay_ms bigint, error jsonb)
-     WHERE j.id = x.id AND j.status = 'running'`,
+     WHERE j.id = x.id AND j.status = 'running'
+     RETURNING ${JOB_CHANGE_COLUMNS}`,
     [JSON.stringify(resolutions.map((r) => ({ id: r.id, status: r.status, delay_ms: r.delayMs, error: r.error })))],
   );
-  return rowCount ?? 0;
+  return rows;
 }
 
 /**
  * Running jobs whose cancel request is older than the grace period: the handler did not stop, so
  * the lease is revoked and the job is cancelled anyway (DESIGN §2).
  */
-export async function revokeOverdueCancels(db: Queryable, graceMs: number, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
+export async function revokeOverdueCancels(db: Queryable, graceMs: number, limit: number): Promise<JobChange[]> {
+  const { rows } = await db.query<JobChange>(
     `WITH overdue AS (
        SELECT id FROM jobplane.jobs
        WHERE status = 'running' AND cancel_requested_at < now() - $1 * interval '1 millisecond'
@@ -66,10 +69,10 @@ export async function revokeOverdueCancels(db: Queryable, graceMs: number, limit
        errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt, 'kind', 'cancelled',
          'message', 'cancelled: the handler did not stop within the grace period; lease revoked',
          'workerId', j.worker_id, 'at', now()))
-     FROM overdue o WHERE j.id = o.id RETURNING j.id`,
+     FROM overdue o WHERE j.id = o.id RETURNING ${JOB_CHANGE_COLUMNS}`,
     [graceMs, limit],
   );
-  return rows.map((r) => r.id);
+  return rows;
 }
 
 /**
@@ -115,18 +118,18 @@ export async function deleteOldRecords(db: Queryable, olderThanMs: number): Prom
 }
 
 /** Place due jobs pinned to an explicit zone or worker: the decision needs no policy. */
-export async function placeExplicitJobs(db: Queryable, limit: number): Promise<number> {
-  const { rowCount } = await db.query(
+export async function placeExplicitJobs(db: Queryable, limit: number): Promise<JobChange[]> {
+  const { rows } = await db.query<JobChange>(
     `WITH due AS (
        SELECT id FROM jobplane.jobs
        WHERE status = 'queued' AND placement IN ('zone', 'worker') AND run_at <= now()
        ORDER BY run_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE jobplane.jobs j SET status = 'scheduled', assigned_zone = j.placement_zone,
        assigned_worker = j.placement_worker
-     FROM due WHERE j.id = due.id`,
+     FROM due WHERE j.id = due.id RETURNING ${JOB_CHANGE_COLUMNS}`,
     [limit],
   );
-  return rowCount ?? 0;
+  return rows;
 }
 
 /** A due job waiting for a policy placement. */
@@ -150,13 +153,15 @@ export async function lockUnplacedJobs(tx: Queryable, limit: number): Promise<Un
 }
 
 /** Assign zones chosen by a placement policy. */
-export async function assignZones(tx: Queryable, assignments: ReadonlyArray<{ id: string; zone: string }>): Promise<void> {
-  if (assignments.length === 0) return;
-  await tx.query(
+export async function assignZones(tx: Queryable, assignments: ReadonlyArray<{ id: string; zone: string }>): Promise<JobChange[]> {
+  if (assignments.length === 0) return [];
+  const { rows } = await tx.query<JobChange>(
     `UPDATE jobplane.jobs j SET status = 'scheduled', assigned_zone = x.zone
-     FROM unnest($1::uuid[], $2::text[]) AS x(id, zone) WHERE j.id = x.id AND j.status = 'queued'`,
+     FROM unnest($1::uuid[], $2::text[]) AS x(id, zone) WHERE j.id = x.id AND j.status = 'queued'
+     RETURNING ${JOB_CHANGE_COLUMNS}`,
     [assignments.map((a) => a.id), assignments.map((a) => a.zone)],
   );
+  return rows;
 }
 
 /** A zone with at least one live worker, with the tasks its workers run and its carbon intensity. */

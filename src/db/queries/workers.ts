@@ -52,6 +52,7 @@ export interface WorkerRow {
   zone: string | null;
   tasks: string[];
   queues: string[] | null;
+  labels: Record<string, string> | null;
   concurrency: number;
   running: number;
   hostname: string | null;
@@ -63,7 +64,7 @@ export interface WorkerRow {
 /** Workers whose heartbeat is fresher than `staleMs`. */
 export async function listLiveWorkers(db: Queryable, tenantId: string | null, staleMs: number): Promise<WorkerRow[]> {
   const { rows } = await db.query<WorkerRow>(
-    `SELECT id, tenant_id AS "tenantId", name, kind, zone, tasks, queues, concurrency, running, hostname, pid,
+    `SELECT id, tenant_id AS "tenantId", name, kind, zone, tasks, queues, labels, concurrency, running, hostname, pid,
             started_at AS "startedAt", last_heartbeat_at AS "lastHeartbeatAt"
      FROM jobplane.workers
      WHERE stopped_at IS NULL AND last_heartbeat_at > now() - $2 * interval '1 millisecond'

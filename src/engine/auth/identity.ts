@@ -77,6 +77,12 @@ function secretBytes(value: string | undefined, what: string): Uint8Array | null
 }
 
 /** Build the identity service. Secrets missing from the options are loaded (or created) on first use. */
+/**
+ * A refresh token used again within this long after its first use (parallel refreshes from two
+ * tabs, a retried request) yields another session of the same family instead of revoking it.
+ */
+export const REFRESH_REUSE_GRACE_MS = 10_000;
+
 export function createIdentity(options: IdentityOptions) {
   const { pool } = options;
   const logger = options.logger ?? silentLogger;
@@ -133,7 +139,8 @@ export function createIdentity(options: IdentityOptions) {
   async function login(username: string, password: string, meta: { ip: string }): Promise<Session> {
     const normalized = normalizeUsername(username);
     // Throttle keys exist whether or not the user does, so throttling reveals nothing either.
-    const keys = [`user:${normalized ?? String(username).slice(0, 64).toLowerCase()}`, `ip:${meta.ip}`];
+    // An invalid name is stored in the key as given, less the NUL PostgreSQL text cannot hold.
+    const keys = [`user:${normalized ?? String(username).slice(0, 64).toLowerCase().replaceAll('\u0000', '\uFFFD')}`, `ip:${meta.ip}`];
     const retry = await q.activeLockSeconds(pool, keys);
     if (retry !== null) throw new RateLimitedError(Math.max(1, retry));
     const user = normalized === null ? null : await q.findUserForLogin(pool, normalized);
@@ -153,7 +160,8 @@ export function createIdentity(options: IdentityOptions) {
 
   /**
    * Exchange a refresh token for a new session, invalidating it. A token that was already used
-   * revokes its whole family (it was stolen or replayed) and fails with REFRESH_TOKEN_REUSED.
+   * more than {@link REFRESH_REUSE_GRACE_MS} ago revokes its whole family (it was stolen or
+   * replayed) and fails with REFRESH_TOKEN_REUSED.
    */
   async function refresh(refreshToken: string): Promise<Session> {
     if (typeof refreshToken !== 'string' || !refreshToken.startsWith(REFRESH_TOKEN_PREFIX) || refreshToken.length > 128) {
@@ -173,6 +181,13 @@ export function createIdentity(options: IdentityOptions) {
     if (outcome === 'disabled') throw new AppError('TOKEN_INVALID', 'The user is disabled');
     if (outcome !== null) return outcome;
     const state = await q.findRefreshToken(pool, hash);
+    if (state?.used && !state.revoked && !state.expired && state.usedMsAgo !== null && state.usedMsAgo < REFRESH_REUSE_GRACE_MS) {
+      // Two tabs (or a retried request) refreshing with the same token at once: the loser gets a
+      // session of its own in the same family instead of logging everyone out. Beyond the grace,
+      // reuse means theft or replay.
+      const user = await q.findUser(pool, state.userId, null);
+      if (user && !user.disabled) return issueSession(user, state.familyId, state.id, state.expiresAt, pool);
+    }
     if (state?.used) {
       await q.revokeRefreshFamily(pool, state.familyId);
       logger.warn({ familyId: state.familyId }, 'refresh token reuse; family revoked');

@@ -46,9 +46,11 @@ interface Hop {
   body: Buffer | null;
 }
 
-function firstHop(payload: HttpTaskPayload, options: HttpTaskOptions): Hop {
+function firstHop(payload: HttpTaskPayload, options: HttpTaskOptions, traceParent: string | undefined): Hop {
   const headers: Record<string, string> = { 'user-agent': options.userAgent };
   for (const [name, value] of Object.entries(payload.headers ?? {})) headers[name.toLowerCase()] = value;
+  // The attempt's span continues in the called service, unless the payload names its own parent.
+  if (traceParent !== undefined) headers.traceparent ??= traceParent;
   let body: Buffer | null = null;
   if (payload.body !== undefined) {
     const isText = typeof payload.body === 'string';
@@ -126,11 +128,11 @@ function statusError(response: ExchangeResponse, url: URL): Error {
 }
 
 /** Follow the exchange through redirects and return the final response and hop. */
-async function run(payload: HttpTaskPayload, options: HttpTaskOptions, signal: AbortSignal): Promise<HttpTaskResult> {
+async function run(payload: HttpTaskPayload, options: HttpTaskOptions, signal: AbortSignal, traceParent: string | undefined): Promise<HttpTaskResult> {
   const started = performance.now();
   const policy: BuiltinPayloadPolicy = { allowPrivateNetworks: options.allowPrivateNetworks, allowedHosts: options.allowedHosts };
   const accepted = new Set(payload.expectStatus ?? []);
-  let hop = firstHop(payload, options);
+  let hop = firstHop(payload, options, traceParent);
   for (let redirects = 0; ; redirects += 1) {
     const addresses = await resolveTarget(hop.url, options, signal);
     const response = await exchange({ ...hop, addresses, signal, maxResponseBytes: options.maxResponseBytes });
@@ -168,7 +170,7 @@ export function httpTask(options: HttpTaskOptions): AsyncTaskHandler<HttpTaskRes
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => controller.abort(new HttpTimeout()), timeoutMs);
     try {
-      return await run(payload, options, controller.signal);
+      return await run(payload, options, controller.signal, ctx.traceParent);
     } catch (error) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       if (controller.signal.reason instanceof HttpTimeout) throw new Error(`HTTP request timed out after ${timeoutMs} ms`, { cause: error });

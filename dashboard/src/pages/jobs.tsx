@@ -1,0 +1,336 @@
+/**
+ * Jobs: filters in the URL, cursor paging, live status updates in place (new jobs are announced,
+ * not inserted, so rows never jump under the pointer), bulk cancel/retry with a count-exact
+ * confirmation.
+ */
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, ApiError, JOB_STATUSES, type Job, type JobList, type JobStatus } from '../api';
+import { Confirm, CursorPager, Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { useLiveEvents, type LiveEvent } from '../events';
+import { ago, shortId } from '../format';
+import { Link, setQuery, useLocation } from '../router';
+import { useCan } from '../session';
+
+const PAGE = 50;
+
+function toLocalInput(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function fromLocalInput(value: string): string | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+type BulkAction = 'cancel' | 'retry';
+
+export function JobsPage(): ReactNode {
+  const { query } = useLocation();
+  const can = useCan();
+  const filters = {
+    status: query.get('status') ?? '',
+    queue: query.get('queue') ?? '',
+    task: query.get('task') ?? '',
+    scheduleId: query.get('scheduleId') ?? '',
+    since: query.get('since') ?? '',
+    until: query.get('until') ?? '',
+    q: query.get('q') ?? '',
+    cursor: query.get('cursor') ?? '',
+  };
+  const filterKey = JSON.stringify(filters);
+  const [data, setData] = useState<JobList | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const [fresh, setFresh] = useState(0);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulk, setBulk] = useState<BulkAction | null>(null);
+  const [bulkBusy, setBulkBusy] = useState(false);
+  const [bulkResult, setBulkResult] = useState<string | null>(null);
+  const [text, setText] = useState(filters.q);
+  const [schedules, setSchedules] = useState<Array<{ id: string; name: string }>>([]);
+  const canReadSchedules = can('schedules:read');
+  useEffect(() => {
+    if (!canReadSchedules) return;
+    api<{ schedules: Array<{ id: string; name: string }> }>('GET', '/api/v1/schedules', { query: { limit: 500 } })
+      .then((r) => setSchedules(r.schedules))
+      .catch(() => setSchedules([]));
+  }, [canReadSchedules]);
+  const statuses = useMemo(() => new Set(filters.status.split(',').filter(Boolean)), [filters.status]);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    try {
+      const list = await api<JobList>('GET', '/api/v1/jobs', {
+        query: { status: filters.status, queue: filters.queue, task: filters.task, scheduleId: filters.scheduleId, since: filters.since, until: filters.until, q: filters.q, cursor: filters.cursor, limit: PAGE },
+      });
+      setData(list);
+      setError(null);
+      setFresh(0);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setLoading(false);
+    }
+  }, [filterKey]);
+
+  useEffect(() => {
+    setSelected(new Set());
+    void load();
+  }, [load]);
+
+  const onEvent = useCallback((event: LiveEvent) => {
+    if (event.type === 'reset') {
+      void load();
+      return;
+    }
+    if (event.type !== 'job') return;
+    const d = event.data as { jobId: string; status: JobStatus; attempt: number; queue: string; task: string };
+    setData((current) => {
+      if (!current) return current;
+      const index = current.jobs.findIndex((j) => j.id === d.jobId);
+      if (index < 0) {
+        // A job submitted since this page loaded: count it, unless we are on an older page.
+        if (d.status === 'queued' && d.attempt === 0 && !filters.cursor) setFresh((n) => n + 1);
+        return current;
+      }
+      const jobs = current.jobs.slice();
+      jobs[index] = { ...jobs[index]!, status: d.status, attempt: d.attempt };
+      return { ...current, jobs };
+    });
+  }, [load, filters.cursor]);
+  useLiveEvents({ query: { types: 'job', status: filters.status || undefined, queue: filters.queue || undefined, task: filters.task || undefined, scheduleId: filters.scheduleId || undefined } }, onEvent, filterKey);
+
+  const jobs = data?.jobs ?? [];
+  const chosen = jobs.filter((j) => selected.has(j.id));
+  const cancellable = chosen.filter((j) => j.status === 'queued' || j.status === 'scheduled' || j.status === 'running');
+  const retryable = chosen.filter((j) => j.status === 'failed' || j.status === 'cancelled');
+  const canWrite = can('jobs:write');
+
+  const runBulk = async (action: BulkAction): Promise<void> => {
+    const targets = action === 'cancel' ? cancellable : retryable;
+    setBulkBusy(true);
+    let ok = 0;
+    const failures: string[] = [];
+    for (const job of targets) {
+      try {
+        await api('POST', `/api/v1/jobs/${job.id}/${action}`);
+        ok += 1;
+      } catch (err) {
+        failures.push(`${shortId(job.id)}: ${err instanceof ApiError ? err.message : String(err)}`);
+      }
+    }
+    setBulkBusy(false);
+    setBulk(null);
+    setSelected(new Set());
+    setBulkResult(`${action === 'cancel' ? 'Cancelled' : 'Retried'} ${ok} of ${targets.length} jobs.${failures.length ? ` Failed: ${failures.join('; ')}` : ''}`);
+    void load();
+  };
+
+  const toggleStatus = (status: string): void => {
+    const next = new Set(statuses);
+    if (next.has(status)) next.delete(status);
+    else next.add(status);
+    setQuery({ status: [...next].join(','), cursor: null });
+  };
+
+  return (
+    <>
+      <PageHeader title="Jobs">
+        {canWrite ? (
+          <Link to="/submit" className="btn btn-primary">
+            Submit a job
+          </Link>
+        ) : null}
+      </PageHeader>
+      <form
+        className="filters"
+        aria-label="Filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery({ q: text.trim(), cursor: null });
+        }}
+      >
+        <fieldset className="status-filter">
+          <legend className="sr-only">Status</legend>
+          {JOB_STATUSES.map((s) => (
+            <label key={s} className="check">
+              <input type="checkbox" checked={statuses.has(s)} onChange={() => toggleStatus(s)} /> {s}
+            </label>
+          ))}
+        </fieldset>
+        <label>
+          Queue
+          <input value={filters.queue} onChange={(e) => setQuery({ queue: e.target.value, cursor: null })} size={12} />
+        </label>
+        <label>
+          Task
+          <input value={filters.task} onChange={(e) => setQuery({ task: e.target.value, cursor: null })} size={12} />
+        </label>
+        {schedules.length > 0 || filters.scheduleId ? (
+          <label>
+            Schedule
+            <select value={filters.scheduleId} onChange={(e) => setQuery({ scheduleId: e.target.value, cursor: null })}>
+              <option value="">Any</option>
+              {filters.scheduleId && !schedules.some((s) => s.id === filters.scheduleId) ? <option value={filters.scheduleId}>{filters.scheduleId.slice(-8)}</option> : null}
+              {schedules.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
+        <label>
+          Created after
+          <input type="datetime-local" value={toLocalInput(filters.since || null)} onChange={(e) => setQuery({ since: fromLocalInput(e.target.value), cursor: null })} />
+        </label>
+        <label>
+          Created before
+          <input type="datetime-local" value={toLocalInput(filters.until || null)} onChange={(e) => setQuery({ until: fromLocalInput(e.target.value), cursor: null })} />
+        </label>
+        <label>
+          Search id, task, queue, payload
+          <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="e.g. invoice-42" />
+        </label>
+        <button type="submit" className="btn">
+          Search
+        </button>
+        {Object.entries(filters).some(([k, v]) => k !== 'cursor' && v) ? (
+          <button type="button" className="btn" onClick={() => { setText(''); setQuery({ status: null, queue: null, task: null, scheduleId: null, since: null, until: null, q: null, cursor: null }); }}>
+            Clear filters
+          </button>
+        ) : null}
+      </form>
+
+      <div className="toolbar" aria-live="polite">
+        {fresh > 0 ? (
+          <button type="button" className="btn" onClick={() => void load()}>
+            {fresh} new {fresh === 1 ? 'job' : 'jobs'} — show
+          </button>
+        ) : null}
+        {canWrite && chosen.length > 0 ? (
+          <>
+            <span>{chosen.length} selected</span>
+            <button type="button" className="btn" disabled={cancellable.length === 0} onClick={() => setBulk('cancel')}>
+              Cancel selected
+            </button>
+            <button type="button" className="btn" disabled={retryable.length === 0} onClick={() => setBulk('retry')}>
+              Retry selected
+            </button>
+          </>
+        ) : null}
+        {bulkResult ? <span role="status">{bulkResult}</span> : null}
+      </div>
+
+      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
+      {!data && loading ? <Loading /> : null}
+      {data && jobs.length === 0 ? <Empty>No jobs match these filters.</Empty> : null}
+      {jobs.length > 0 ? (
+        <div className="table-wrap">
+          <table aria-label="Jobs" aria-busy={loading}>
+            <thead>
+              <tr>
+                {canWrite ? (
+                  <th scope="col">
+                    <input
+                      type="checkbox"
+                      aria-label="Select all jobs on this page"
+                      checked={chosen.length === jobs.length}
+                      onChange={(e) => setSelected(e.target.checked ? new Set(jobs.map((j) => j.id)) : new Set())}
+                    />
+                  </th>
+                ) : null}
+                <th scope="col">Job</th>
+                <th scope="col">Status</th>
+                <th scope="col">Task</th>
+                <th scope="col">Queue</th>
+                <th scope="col">Attempt</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((job) => (
+                <JobRow
+                  key={job.id}
+                  job={job}
+                  selectable={canWrite}
+                  selected={selected.has(job.id)}
+                  onSelect={(on) => {
+                    const next = new Set(selected);
+                    if (on) next.add(job.id);
+                    else next.delete(job.id);
+                    setSelected(next);
+                  }}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <CursorPager cursor={filters.cursor} nextCursor={data?.nextCursor} />
+
+      {bulk ? (
+        <Confirm
+          title={bulk === 'cancel' ? `Cancel ${cancellable.length} ${cancellable.length === 1 ? 'job' : 'jobs'}?` : `Retry ${retryable.length} ${retryable.length === 1 ? 'job' : 'jobs'}?`}
+          confirmLabel={bulk === 'cancel' ? `Cancel ${cancellable.length}` : `Retry ${retryable.length}`}
+          danger={bulk === 'cancel'}
+          busy={bulkBusy}
+          onCancel={() => setBulk(null)}
+          onConfirm={() => void runBulk(bulk)}
+        >
+          {bulk === 'cancel' ? (
+            <p>
+              {cancellable.filter((j) => j.status !== 'running').length} waiting will be cancelled at once; {cancellable.filter((j) => j.status === 'running').length} running will be asked to stop.
+              {chosen.length - cancellable.length > 0 ? ` ${chosen.length - cancellable.length} already finished will be left alone.` : ''}
+            </p>
+          ) : (
+            <p>
+              {retryable.length} failed or cancelled will be queued again with a fresh run of attempts.
+              {chosen.length - retryable.length > 0 ? ` ${chosen.length - retryable.length} others will be left alone.` : ''}
+            </p>
+          )}
+        </Confirm>
+      ) : null}
+    </>
+  );
+}
+
+function JobRow({ job, selectable, selected, onSelect }: { job: Job; selectable: boolean; selected: boolean; onSelect: (on: boolean) => void }): ReactNode {
+  const lastError = job.errors.at(-1);
+  return (
+    <tr className={selected ? 'selected' : undefined} data-job-id={job.id}>
+      {selectable ? (
+        <td>
+          <input type="checkbox" aria-label={`Select job ${shortId(job.id)}`} checked={selected} onChange={(e) => onSelect(e.target.checked)} />
+        </td>
+      ) : null}
+      <td className="mono">
+        <Link to={`/jobs/${job.id}`} title={job.id}>
+          {shortId(job.id)}
+        </Link>
+      </td>
+      <td>
+        <StatusBadge status={job.status} />
+      </td>
+      <td className="truncate" title={job.task}>
+        {job.task}
+      </td>
+      <td className="truncate" title={job.queue}>
+        {job.queue}
+      </td>
+      <td>
+        {job.attempt}/{job.maxAttempts}
+      </td>
+      <td title={job.createdAt}>{ago(job.createdAt)}</td>
+      <td className="truncate muted" title={lastError?.message}>
+        {lastError?.message ?? ''}
+      </td>
+    </tr>
+  );
+}

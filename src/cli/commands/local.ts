@@ -1,0 +1,110 @@
+/**
+ * The commands that work on this machine rather than through the API: `start`, `migrate` and
+ * `audit verify` (database level). Their flags come from the SETTINGS table.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, SETTINGS, type Setting } from '../../config/index.js';
+import { startEmbeddedPostgres } from '../../db/embedded.js';
+import { migrate } from '../../db/migrator.js';
+import { createPool } from '../../db/pool.js';
+import { verifyAudit } from '../../engine/audit.js';
+import { createLogger } from '../../server/logger.js';
+import { startJobplane } from '../../server/start.js';
+
+/** Parsed flags of a local command. */
+export type Flags = Record<string, string | boolean | undefined>;
+
+/** Parse a local command's flags: every setting with a flag, plus --tenant, --json and --help. */
+export function parseLocalFlags(argv: string[]): { positionals: string[]; flags: Flags } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, tenant: { type: 'string' }, json: { type: 'boolean' } };
+  for (const s of SETTINGS as readonly Setting[]) {
+    if (s.flag) options[s.flag.slice(2)] = { type: s.type === 'boolean' ? 'boolean' : 'string' };
+  }
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  return { positionals, flags: values };
+}
+
+/** `jobplane start`: run the roles in this process until a signal. */
+export async function start(flags: Flags): Promise<number> {
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger(config.logLevel, {}, config.logFormat);
+  // Ctrl-C while waiting for an unreachable database ends the wait.
+  const starting = new AbortController();
+  const abortStart = () => {
+    starting.abort();
+    process.exit(130);
+  };
+  process.once('SIGINT', abortStart);
+  process.once('SIGTERM', abortStart);
+  const app = await startJobplane(config, logger, { signal: starting.signal });
+  process.off('SIGINT', abortStart);
+  process.off('SIGTERM', abortStart);
+  logger.info({ roles: config.roles, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
+  return new Promise<number>((resolve) => {
+    let firstSignalAt = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      // Ctrl-C under `npm start` reaches us twice at once (from the terminal and from npm), so only
+      // a signal a second or more after the first one means "exit now".
+      const now = Date.now();
+      if (firstSignalAt > 0 && now - firstSignalAt < 1000) return;
+      if (firstSignalAt > 0) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(130);
+      }
+      firstSignalAt = now;
+      logger.info({ signal }, 'stopping gracefully');
+      app.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: (error as Error).message }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** `jobplane migrate`. */
+export async function runMigrate(flags: Flags): Promise<number> {
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger(config.logLevel, {}, config.logFormat);
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
+  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+  try {
+    const { applied, current } = await migrate(pool, logger);
+    if (flags.json === true) console.log(JSON.stringify({ applied, current }));
+    else console.log(applied.length > 0 ? `applied ${applied.join(', ')}; now at migration ${current}` : `up to date at migration ${current}`);
+    return 0;
+  } finally {
+    await pool.end();
+    await embedded?.stop();
+  }
+}
+
+/** `jobplane audit verify`: recompute the audit hash chains in the database. */
+export async function auditVerify(flags: Flags): Promise<number> {
+  const tenant = typeof flags.tenant === 'string' ? flags.tenant : null;
+  if (tenant !== null && !/^[0-9a-f-]{36}$/i.test(tenant)) {
+    console.error('--tenant must be a tenant UUID');
+    return 2;
+  }
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, {}, config.logFormat);
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: false, logger });
+  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+  try {
+    const result = await verifyAudit(pool, tenant);
+    if (flags.json === true) console.log(JSON.stringify(result));
+    if (result.ok) {
+      if (flags.json !== true) console.log(`audit log intact: ${result.checked} entries checked`);
+      return 0;
+    }
+    console.error(`audit log BROKEN in tenant ${result.tenantId} at seq ${result.firstBadSeq}: ${result.reason} (${result.checked} entries checked before it)`);
+    return 3;
+  } finally {
+    await pool.end();
+    await embedded?.stop();
+  }
+}
