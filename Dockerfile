@@ -45,11 +45,11 @@ COPY src/db/migrations ./src/db/migrations
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/dashboard/dist ./dashboard/dist
 USER 10001:10001
-EXPOSE 8080
-# No curl in slim images: node's fetch checks /healthz. Only the api role listens; scheduler and
-# worker containers should disable this check (deploy/compose.yaml does).
+EXPOSE 8080 9464
+# No curl in slim images: node's fetch checks /healthz, on JOBPLANE_OPS_PORT when set (scheduler
+# and worker containers have no API port; set it for them, as deploy/compose.yaml does), else PORT.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.JOBPLANE_OPS_PORT||process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/jobplane.js"]
 CMD ["start"]

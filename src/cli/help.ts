@@ -29,7 +29,9 @@ export const LOCAL_HELP = `Server and database commands:
             Run the API, the scheduler and a worker with the built-in tasks in this process.
             Without DATABASE_URL an embedded PostgreSQL keeps data in ./.jobplane (or a
             temporary folder with --ephemeral). --demo seeds schedules and jobs to look at.
-            Ctrl-C stops gracefully; a second Ctrl-C exits.
+            Ctrl-C stops gracefully; a second Ctrl-C exits. A process without the api role
+            serves /healthz, /readyz and /metrics on --ops-port N when given.
+            Example: jobplane start --role worker --ops-port 9464
   jobplane migrate [--database-url URL] [--json]
             Apply pending database migrations and exit.
   jobplane audit verify [--tenant UUID] [--database-url URL] [--json]

@@ -13,6 +13,7 @@ export interface Config {
   roles: readonly Role[];
   port: number;
   host: string;
+  opsPort: number | null;
   adminPassword: string | null;
   jwtSecret: string | null;
   apiKeyPepper: string | null;
@@ -93,6 +94,11 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   if (!LOG_LEVELS.includes(values.logLevel as string)) errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (!['auto', 'json', 'pretty'].includes(values.logFormat as string)) errors.push('LOG_FORMAT (--log-format) must be auto, json or pretty');
   if ((values.workerConcurrency as number) < 1) errors.push('JOBPLANE_WORKER_CONCURRENCY must be at least 1');
+  for (const [key, env] of [['port', 'PORT'], ['opsPort', 'JOBPLANE_OPS_PORT']] as const) {
+    const port = values[key] as number | null;
+    if (port !== null && (port < 0 || port > 65_535)) errors.push(`${env} must be a port number (0 to 65535)`);
+  }
+  if (values.opsPort !== null && values.opsPort === values.port && values.opsPort !== 0 && roles.includes('api')) errors.push('JOBPLANE_OPS_PORT must differ from PORT when this process runs the api role');
   if ((values.leaseMs as number) < 1000) errors.push('JOBPLANE_LEASE must be at least 1s');
   if (errors.length > 0) throw new AppError('CONFIG_INVALID', `invalid configuration:\n  - ${errors.join('\n  - ')}`);
   const databaseUrl = (values.databaseUrl as string | null) ?? urlFromParts(values);

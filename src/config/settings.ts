@@ -33,6 +33,7 @@ export const SETTINGS = [
   { key: 'roles', env: 'JOBPLANE_ROLES', flag: '--role', type: 'list', default: ['api', 'scheduler', 'worker'], description: 'Roles this process runs: api, scheduler, worker.' },
   { key: 'port', env: 'PORT', flag: '--port', type: 'integer', default: 8080, description: 'HTTP port of the api role.' },
   { key: 'host', env: 'JOBPLANE_HOST', flag: '--host', type: 'string', default: '127.0.0.1', description: 'Address the api role listens on (0.0.0.0 in containers).' },
+  { key: 'opsPort', env: 'JOBPLANE_OPS_PORT', flag: '--ops-port', type: 'integer', default: null, description: 'Port of a separate listener serving only /healthz, /readyz and /metrics (on JOBPLANE_HOST), for worker and scheduler processes, which have no API to probe. Unset: none (the api role serves these routes on PORT anyway).' },
   { key: 'adminPassword', env: 'JOBPLANE_ADMIN_PASSWORD', type: 'string', default: null, description: 'Password of the first admin, created on the first start with an empty database; generated and printed once when unset.' },
   { key: 'jwtSecret', env: 'JOBPLANE_JWT_SECRET', type: 'string', default: null, description: 'HS256 key for access tokens (≥ 32 bytes); generated once and kept in the database when unset.' },
   { key: 'apiKeyPepper', env: 'JOBPLANE_API_KEY_PEPPER', type: 'string', default: null, description: 'HMAC key for stored API key hashes (≥ 32 bytes); generated once and kept in the database when unset.' },

@@ -6,6 +6,7 @@ import { createPool, isConnectionError, type Pool } from '../db/pool.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
+import { buildOpsApp } from '../api/build-ops-app.js';
 import { createIdentity } from '../engine/auth/index.js';
 import { EventPublisher } from '../engine/events.js';
 import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
@@ -23,6 +24,8 @@ export interface RunningJobplane {
   worker: Worker | null;
   /** The API's address when the api role runs, e.g. http://127.0.0.1:8080. */
   url: string | null;
+  /** The operations listener's address (/healthz, /readyz, /metrics) when JOBPLANE_OPS_PORT is set. */
+  opsUrl: string | null;
   /** Graceful stop of every role, then the embedded database. Idempotent. */
   stop(): Promise<void>;
 }
@@ -48,6 +51,8 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
   let scheduler: Scheduler | null = null;
   let worker: Worker | null = null;
   let api: { app: FastifyInstance; producer: JobProducer; url: string } | null = null;
+  let ops: { app: FastifyInstance; url: string } | null = null;
+  let draining = false;
   const metrics = createMetrics(pool);
   // One publisher per process: every role announces its job changes through it (live events).
   const liveEvents = new EventPublisher(pool, { logger });
@@ -91,7 +96,9 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
     }
     if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents);
     else if (config.demo) logger.warn({ roles: config.roles }, '--demo needs the api role in this process (it serves the demo endpoint); nothing was seeded');
+    if (config.opsPort !== null) ops = await startOps(config, pool, logger, metrics, () => (draining ? 'stopping' : null));
   } catch (error) {
+    await api?.app.close().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     await scheduler?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
@@ -106,8 +113,11 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
     scheduler,
     worker,
     url: api?.url ?? null,
+    opsUrl: ops?.url ?? null,
     stop() {
       stopping ??= (async () => {
+        // Probes say "not ready" while the roles drain; /healthz and /metrics answer to the end.
+        draining = true;
         // Stop taking requests first, then drain the roles. In-flight requests get a few seconds;
         // then remaining connections (idle keep-alives, clients that never sent a request) are cut.
         if (api) {
@@ -118,6 +128,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         }
         await Promise.allSettled([worker?.stop(), scheduler?.stop(), api?.producer.close()]);
         await liveEvents.close();
+        await ops?.app.close();
         await pool.end();
         await embedded?.stop();
         // Last: the spans of the drain above are exported too.
@@ -189,7 +200,7 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
     demo: config.demo,
   });
   await app.listen({ port: config.port, host: config.host });
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const url = listenUrl(app, config.host);
   logger.info({ url, docs: `${url}/api/docs` }, 'API listening');
   if (config.demo) {
     // Loopback is where the demo's echo endpoint lives; the api listens on 0.0.0.0 in containers.
@@ -198,4 +209,20 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
     process.stdout.write(`\n  Demo running: open ${url} in a browser and log in as "admin".\n\n`);
   }
   return { app, producer, url };
+}
+
+/** A worker's or scheduler's probes and metrics on their own port (JOBPLANE_OPS_PORT). */
+async function startOps(config: Config, pool: Pool, logger: Logger, metrics: Metrics, readiness: () => string | null): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await buildOpsApp({ pool, logger, metrics, readiness });
+  await app.listen({ port: config.opsPort ?? 0, host: config.host });
+  const url = listenUrl(app, config.host);
+  logger.info({ url, routes: ['/healthz', '/readyz', '/metrics'] }, 'operations listener ready');
+  return { app, url };
+}
+
+/** The address a listening app answers on (the real port when 0 was asked for). */
+function listenUrl(app: FastifyInstance, host: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

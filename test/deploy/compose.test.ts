@@ -85,7 +85,12 @@ test('compose runs PostgreSQL, a one-shot migration, one api, one scheduler, two
   assert.ok(services.postgres.volumes.some((v: string) => v.startsWith('pgdata:')));
   assert.ok('pgdata' in volumes);
   assert.ok(services.postgres.healthcheck.test.join(' ').includes('pg_isready'));
-  for (const name of ['scheduler', 'worker', 'migrate']) assert.equal(services[name].healthcheck.disable, true, `${name} serves no HTTP`);
+  assert.equal(services.migrate.healthcheck.disable, true, 'a one-shot migration serves no HTTP');
+  // Every role serves /healthz on JOBPLANE_OPS_PORT, which the image's HEALTHCHECK probes.
+  for (const name of ['api', 'scheduler', 'worker']) {
+    assert.equal(services[name].healthcheck, undefined, `${name} keeps the image's HEALTHCHECK`);
+    assert.equal(services[name].environment.JOBPLANE_OPS_PORT, '9464');
+  }
 });
 
 test('the Jobplane services wait for a healthy PostgreSQL and a finished migration, and share one configuration', () => {

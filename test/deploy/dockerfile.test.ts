@@ -6,8 +6,12 @@
  * Not proven here: that `docker build` succeeds or that the image runs (no Docker engine).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { freePort } from '../helpers/jobplane-process.js';
 import { DockerfileParser, type Copy, type Instruction } from 'dockerfile-ast';
 import { validate, ValidationSeverity } from 'dockerfile-utils';
 
@@ -97,7 +101,7 @@ test('a HEALTHCHECK asks /healthz with node (no curl in slim images), port 8080 
   assert.match(check, /CMD \["node", "-e", .*\/healthz/);
   assert.ok(!/curl|wget/.test(check));
   const runtime = stages().get('runtime')!;
-  assert.ok(runtime.some((i) => i.getKeyword() === 'EXPOSE' && args(i) === '8080'));
+  assert.ok(runtime.some((i) => i.getKeyword() === 'EXPOSE' && args(i).split(/\s+/).includes('8080')));
   const env = runtime.filter((i) => i.getKeyword() === 'ENV').map(args).join(' ');
   assert.match(env, /JOBPLANE_HOST=0\.0\.0\.0/);
   assert.match(env, /PORT=8080/);
@@ -114,4 +118,29 @@ test('no secret is baked into the image and the build context leaves out local s
   }
   const ignored = dockerignore.split('\n').map((l) => l.trim());
   for (const entry of ['.git', '**/node_modules', '.env', '.jobplane', 'dist']) assert.ok(ignored.includes(entry), `.dockerignore lists ${entry}`);
+});
+
+test('the HEALTHCHECK command, run as written, probes JOBPLANE_OPS_PORT when set, else PORT, and fails when nothing answers', async () => {
+  const command = JSON.parse(args(dockerfile.getHEALTHCHECKs()[0]!).replace(/^[\s\S]*?CMD\s+/, '')) as string[];
+  assert.deepEqual(command.slice(0, 2), ['node', '-e']);
+  const script = command[2]!;
+  const server = createServer((req, res) => res.writeHead(req.url === '/healthz' ? 200 : 404).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = String((server.address() as { port: number }).port);
+  const closed = String(await freePort());
+  const exitCode = async (env: Record<string, string>): Promise<number> => {
+    try {
+      await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 10_000 });
+      return 0;
+    } catch (error) {
+      return (error as { code: number }).code;
+    }
+  };
+  try {
+    assert.equal(await exitCode({ PORT: port }), 0, 'the api port');
+    assert.equal(await exitCode({ PORT: closed, JOBPLANE_OPS_PORT: port }), 0, 'the operations port wins');
+    assert.equal(await exitCode({ PORT: port, JOBPLANE_OPS_PORT: closed }), 1, 'a dead operations listener is unhealthy');
+  } finally {
+    server.close();
+  }
 });

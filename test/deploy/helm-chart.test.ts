@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { renderChart, type Manifest } from './helm-render.js';
+import { renderChart, type Loose, type Manifest } from './helm-render.js';
 
 const CHART = fileURLToPath(new URL('../../deploy/helm/jobplane', import.meta.url));
 const MINIMAL = { database: { host: 'postgres.db.svc', password: 's3cret' } };
@@ -129,14 +129,31 @@ test('the api Deployment probes liveness on /healthz and readiness on /readyz of
   assert.equal(config.data.PORT, '8080');
 });
 
-test('scheduler and worker Deployments have no HTTP probes, since those roles open no HTTP port', async () => {
+test('scheduler and worker Deployments serve probes and metrics on their operations port', async () => {
   const { manifests } = await renderChart(CHART, { values: MINIMAL });
   for (const role of ['scheduler', 'worker']) {
-    const [c] = one(manifests, 'Deployment', `jobplane-${role}`).spec.template.spec.containers;
-    assert.equal(c.ports, undefined);
-    assert.equal(c.livenessProbe, undefined);
-    assert.equal(c.readinessProbe, undefined);
+    const deployment = one(manifests, 'Deployment', `jobplane-${role}`);
+    const [c] = deployment.spec.template.spec.containers;
+    assert.deepEqual(c.ports, [{ name: 'ops', containerPort: 9464, protocol: 'TCP' }], role);
+    assert.ok(c.env.some((e: { name: string; value: string }) => e.name === 'JOBPLANE_OPS_PORT' && e.value === '9464'), `${role} sets JOBPLANE_OPS_PORT`);
+    assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'ops' });
+    assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'ops' });
+    assert.deepEqual(c.startupProbe.httpGet, { path: '/healthz', port: 'ops' });
+    assert.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], '9464');
   }
+  const [api] = one(manifests, 'Deployment', 'jobplane-api').spec.template.spec.containers;
+  assert.equal(api.env.find((e: { name: string }) => e.name === 'JOBPLANE_OPS_PORT'), undefined, 'the api serves them on its own port');
+});
+
+test('probe timings are shared and a role may override them', async () => {
+  const { manifests } = await renderChart(CHART, { values: { ...MINIMAL, probes: { readiness: { periodSeconds: 7 } }, worker: { probes: { liveness: { timeoutSeconds: 9 } } } } });
+  const container = (role: string): Loose => one(manifests, 'Deployment', `jobplane-${role}`).spec.template.spec.containers[0];
+  assert.equal(container('api').readinessProbe.periodSeconds, 7);
+  assert.equal(container('worker').readinessProbe.periodSeconds, 7);
+  assert.equal(container('worker').livenessProbe.timeoutSeconds, 9);
+  assert.equal(container('worker').livenessProbe.periodSeconds, 10, 'the rest of the shared timings stay');
+  assert.equal(container('api').livenessProbe.timeoutSeconds, 3, 'other roles keep the shared timing');
+  await validateAll(manifests);
 });
 
 test('the Service and Ingress route to the api pods only', async () => {

@@ -13,7 +13,8 @@ const PASSWORD = 'multi process password';
 const db = await testDatabase();
 // Short leases so a killed process's work moves on within seconds, not the production 15–30 s.
 const env = { DATABASE_URL: db.url, JOBPLANE_ADMIN_PASSWORD: PASSWORD, JOBPLANE_LEASE: '3s', JOBPLANE_LEADER_TTL: '3s', JOBPLANE_POLL_INTERVAL: '500ms', LOG_LEVEL: 'info' };
-const start = async (role: string): Promise<JobplaneProcess> => db.track(await startJobplaneProcess(env, ['--role', role]));
+// Workers and schedulers have no API: their probes and metrics are on an operations port.
+const start = async (role: string): Promise<JobplaneProcess> => db.track(await startJobplaneProcess(env, ['--role', role, ...(role === 'api' ? [] : ['--ops-port', '0'])]));
 
 test('api, two schedulers and two workers as separate processes lose nothing and fire no schedule twice when the leader and a worker are killed', async () => {
   const api = await start('api');
@@ -76,5 +77,23 @@ test('api, two schedulers and two workers as separate processes lose nothing and
   for (let i = 1; i < fires.length; i++) {
     assert.equal(fires[i]!.fireAt.getTime() - fires[i - 1]!.fireAt.getTime(), 1000, `no fire time lost around ${fires[i]!.fireAt.toISOString()}`);
   }
+
+  // The surviving scheduler and worker answer probes and show their own work in /metrics.
+  for (const p of [survivor, workers[1]!]) {
+    assert.ok(p.opsUrl, 'the operations listener is announced');
+    assert.equal((await fetch(`${p.opsUrl}/healthz`)).status, 200);
+    const ready = await fetch(`${p.opsUrl}/readyz`);
+    assert.equal(ready.status, 200, await ready.clone().text());
+    const api404 = await fetch(`${p.opsUrl}/api/v1/jobs`);
+    assert.equal(api404.status, 404, 'no tenant data on the operations port');
+    assert.equal(api404.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  }
+  const metric = async (p: JobplaneProcess, name: string): Promise<number> => {
+    const text = await (await fetch(`${p.opsUrl}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return Number(line?.split(' ')[1] ?? NaN);
+  };
+  assert.ok((await metric(workers[1]!, 'jobplane_claimed_jobs_total')) > 0, 'the worker counted its claims');
+  assert.ok((await metric(survivor, 'jobplane_lease_expiries_total')) > 0, 'the new leader counted the jobs it rescued');
   await Promise.all([api, survivor, workers[1]!].map((p) => p.stop()));
 });

@@ -9,6 +9,8 @@ export interface JobplaneProcess {
   /** The ids it logged when it was up (worker and scheduler ids, when it runs those roles). */
   workerId: string | null;
   schedulerId: string | null;
+  /** The operations listener's address, when JOBPLANE_OPS_PORT was given. */
+  opsUrl: string | null;
   process: ChildProcess;
   /** Everything it printed (stdout lines), for failure messages. */
   output: string[];
@@ -37,13 +39,13 @@ export async function startJobplaneProcess(env: Record<string, string>, args: st
   });
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = await new Promise<{ workerId?: string; schedulerId?: string }>((resolve, reject) => {
+  const running = await new Promise<{ workerId?: string; schedulerId?: string; opsUrl?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`jobplane start was not running within 60 s:\n${output.join('\n')}`)), 60_000);
     createInterface({ input: child.stdout }).on('line', (line) => {
       output.push(line);
       if (line.includes('"jobplane is running')) {
         clearTimeout(timer);
-        resolve(JSON.parse(line) as { workerId?: string; schedulerId?: string });
+        resolve(JSON.parse(line) as { workerId?: string; schedulerId?: string; opsUrl?: string });
       }
     });
     void exited.then(() => {
@@ -55,6 +57,7 @@ export async function startJobplaneProcess(env: Record<string, string>, args: st
     url: `http://127.0.0.1:${port}`,
     workerId: running.workerId ?? null,
     schedulerId: running.schedulerId ?? null,
+    opsUrl: running.opsUrl ?? null,
     process: child,
     output,
     async kill() {

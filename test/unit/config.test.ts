@@ -35,3 +35,11 @@ test('every invalid setting is reported at once with CONFIG_INVALID', () => {
     (error: unknown) => isAppError(error, 'CONFIG_INVALID') && /JOBPLANE_LEASE/.test(error.message) && /CONCURRENCY/.test(error.message) && /chef/.test(error.message),
   );
 });
+
+test('the operations port is off by default, must be a port, and may not take the API port in an api process', () => {
+  assert.equal(loadConfig({}).opsPort, null);
+  assert.equal(loadConfig({ JOBPLANE_ROLES: 'worker' }, { 'ops-port': '9464' }).opsPort, 9464);
+  assert.throws(() => loadConfig({ JOBPLANE_OPS_PORT: '70000' }), (error: unknown) => isAppError(error, 'CONFIG_INVALID') && /JOBPLANE_OPS_PORT must be a port number/.test(error.message));
+  assert.throws(() => loadConfig({ PORT: '9000', JOBPLANE_OPS_PORT: '9000' }), (error: unknown) => isAppError(error, 'CONFIG_INVALID') && /must differ from PORT/.test(error.message));
+  assert.equal(loadConfig({ PORT: '9000', JOBPLANE_OPS_PORT: '9000', JOBPLANE_ROLES: 'worker' }).opsPort, 9000);
+});

@@ -4,8 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pendingMigrations } from '../../db/migrator.js';
 import type { Pool } from '../../db/pool.js';
 
-/** /healthz (the process is alive) and /readyz (the database answers and migrations are current). */
-export function healthRoutes(app: FastifyInstance, pool: Pool): void {
+/** Why the process is not ready beyond the database (e.g. it is draining), or null when it is. */
+export type Readiness = () => string | null;
+
+/**
+ * /healthz (the process is alive) and /readyz (the database answers, migrations are current and
+ * `readiness` has no objection).
+ */
+export function healthRoutes(app: FastifyInstance, pool: Pool, readiness: Readiness = () => null): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, () => ({ status: 'ok' as const }));
   r.get('/readyz', {
@@ -14,6 +20,8 @@ export function healthRoutes(app: FastifyInstance, pool: Pool): void {
       response: { 200: Type.Object({ status: Type.String(), pendingMigrations: Type.Array(Type.String()) }), 503: Type.Object({ status: Type.String(), reason: Type.String() }) },
     },
   }, async (_request, reply) => {
+    const objection = readiness();
+    if (objection) return reply.code(503).send({ status: 'not-ready', reason: objection });
     try {
       const pending = await pendingMigrations(pool);
       if (pending.length > 0) return reply.code(503).send({ status: 'not-ready', reason: `migrations pending: ${pending.join(', ')}` });

@@ -39,7 +39,7 @@ export async function start(flags: Flags): Promise<number> {
   const app = await startJobplane(config, logger, { signal: starting.signal });
   process.off('SIGINT', abortStart);
   process.off('SIGTERM', abortStart);
-  logger.info({ roles: config.roles, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
+  logger.info({ roles: config.roles, url: app.url ?? undefined, opsUrl: app.opsUrl ?? undefined, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
   return new Promise<number>((resolve) => {
     let firstSignalAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {

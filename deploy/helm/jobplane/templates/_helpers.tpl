@@ -98,3 +98,11 @@ imagePullSecrets:
 - name: tmp
   mountPath: /tmp
 {{- end }}
+
+{{/* An HTTP probe: timings from values (probes.*, overridable per role), path and port fixed by the role. */}}
+{{- define "jobplane.probe" -}}
+httpGet:
+  path: {{ .path }}
+  port: {{ .port }}
+{{- toYaml .probe | nindent 0 }}
+{{- end }}
