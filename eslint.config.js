@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /**
@@ -9,7 +10,7 @@ import tseslint from 'typescript-eslint';
  * - src/worker never imports src/api.
  */
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'dashboard/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'dashboard/dist/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -30,6 +31,13 @@ export default tseslint.config(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'off',
     },
+  },
+  // The dashboard: the classic rules of hooks on top of the above (not the React Compiler's
+  // opinions, which forbid the load-in-an-effect pattern every page uses).
+  {
+    files: ['dashboard/src/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'error' },
   },
   {
     files: ['src/**/*.ts'],

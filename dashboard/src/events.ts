@@ -66,5 +66,6 @@ export function useLiveEvents(options: StreamOptions, onEvent: (event: LiveEvent
     const controller = new AbortController();
     void follow(options, (event) => handler.current(event), controller.signal);
     return () => controller.abort();
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the options' JSON: a new object with equal content must not reconnect
   }, [optionsKey]);
 }

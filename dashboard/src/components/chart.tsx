@@ -145,7 +145,7 @@ export function StackedBars(props: ChartProps): ReactNode {
 
 /** Lines: one point per bucket at its centre; null values break the line. */
 export function Lines(props: ChartProps): ReactNode {
-  const { labels, series } = props;
+  const { series } = props;
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
   const top = props.max ?? niceMax(Math.max(0, ...all));
   const y = (v: number): number => HEIGHT - Math.min(1, v / top) * HEIGHT;

@@ -1,9 +1,9 @@
 /** Small building blocks shared by every page. */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
-import { ApiError, type JobStatus } from '../api';
+import { ApiError } from '../api';
 import { setQuery } from '../router';
 
-export function StatusBadge({ status }: { status: JobStatus | string }): ReactNode {
+export function StatusBadge({ status }: { status: string }): ReactNode {
   return <span className={`badge badge-${status}`}>{status}</span>;
 }
 

@@ -54,6 +54,7 @@ export function AuditPage(): ReactNode {
   const names = useNames();
 
   // Keep the form in step when the URL changes (back/forward, Clear).
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
   useEffect(() => setDraft(filters), [filterKey]);
 
   const load = useCallback(async () => {
@@ -66,6 +67,7 @@ export function AuditPage(): ReactNode {
     } finally {
       setLoading(false);
     }
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
   }, [filterKey]);
 
   useEffect(() => {

@@ -3,7 +3,7 @@
  * "retry all in this group". Filters live in the URL. New failures refresh the list, at most
  * every 2 s, so a burst of failures does not turn into a burst of scans.
  */
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useResource, useThrottled } from '../hooks';
 import { api, ApiError } from '../api';
 import { Confirm, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';

@@ -76,6 +76,7 @@ export function JobsPage(): ReactNode {
     } finally {
       setLoading(false);
     }
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
   }, [filterKey]);
 
   useEffect(() => {

@@ -2,7 +2,7 @@
  * API keys (admins): list, create (name, scopes, optional expiry) — the full key is in the create
  * answer only, so it is shown once with a Copy button — and revoke.
  */
-import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api, ApiError } from '../api';
 import { Confirm, Empty, ErrorBox, Field, Loading, PageHeader } from '../components/ui';

@@ -209,7 +209,7 @@ function StatsSection({ stats, error, onRetry }: { stats: Stats | null; error: u
     <>
       {error ? (
         <div className="ov-stale" role="status">
-          Could not refresh ({error instanceof Error ? error.message : String(error)}); showing the last figures.
+          Could not refresh ({error instanceof Error ? error.message : 'unknown error'}); showing the last figures.
         </div>
       ) : null}
       <ul className="ov-cards" aria-label="Jobs by status">

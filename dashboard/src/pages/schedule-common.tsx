@@ -1,5 +1,5 @@
 /** Shared by the Schedules pages: API shapes, time formatting in a schedule's zone, small widgets. */
-import { useCallback, useEffect, useRef, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import type { ApiSchedule } from '../../../src/client/client.js';
 import { ago } from '../format';
 

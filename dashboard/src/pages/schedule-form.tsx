@@ -161,6 +161,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
         });
     }, 300);
     return () => clearTimeout(timer);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the timing's JSON: previewing again for an equal timing would flicker
   }, [timingKey]);
 
   /** A field's error: from the submit's problem (by JSON pointer or code), else from the live preview. */

@@ -2,7 +2,7 @@
  * Users (admins): list, create (username, password, role), change role, disable/enable, delete.
  * The API refuses deleting yourself (403); its answer is shown as is.
  */
-import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api, ApiError, type Role } from '../api';
 import { Confirm, Empty, ErrorBox, Field, Loading, PageHeader } from '../components/ui';

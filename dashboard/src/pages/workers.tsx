@@ -2,7 +2,7 @@
  * Workers: the live ones (in-process and remote) with zone, tasks, heartbeat age (ticking every
  * second between the 5-second refreshes) and the number of jobs they run.
  */
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api } from '../api';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
