@@ -177,8 +177,8 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
     accessTtlS: Math.round(config.accessTokenTtlMs / 1000),
   });
   const boot = await identity.bootstrap(config.adminPassword ? { adminPassword: config.adminPassword } : {});
+  // bootstrap() logs the creation; only a generated password needs saying here.
   if (boot.created) {
-    logger.info({ username: boot.user.username }, 'created the first admin user');
     if (boot.generatedPassword) {
       // Printed once, on stdout, outside the JSON log: it is stored only as an argon2id hash.
       process.stdout.write(`\n  First start: log in as "admin" with password ${boot.generatedPassword}\n  (set JOBPLANE_ADMIN_PASSWORD to choose it; this is shown only once)\n\n`);

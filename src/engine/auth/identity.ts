@@ -361,7 +361,7 @@ export function createIdentity(options: IdentityOptions) {
       return q.insertUser(tx, { id: uuidv7(), tenantId: DEFAULT_TENANT_ID, username: 'admin', passwordHash, role: 'admin', superadmin: true });
     });
     if (!row) return { created: false };
-    logger.info({ userId: row.id }, 'created the first admin user');
+    logger.info({ userId: row.id, username: row.username }, 'created the first admin user');
     return generated === undefined ? { created: true, user: publicUser(row) } : { created: true, user: publicUser(row), generatedPassword: generated };
   }
 
