@@ -199,14 +199,28 @@ test('a schedule is created through the form, which explains the cron expression
   await preview.getByText(/Europe\/Berlin/).first().waitFor();
   assert.ok((await preview.getByRole('list', { name: 'Next fire times' }).getByRole('listitem').count()) >= 3);
   await page.getByLabel('Task').fill('noop');
+  await page.getByLabel('Priority').fill('5');
+  await page.getByLabel('Max attempts').fill('2');
+  await page.getByLabel('Misfire grace (seconds)').fill('120');
   await screenshot(page, 'schedule-form');
   await page.getByRole('button', { name: 'Create schedule' }).click();
   await page.getByRole('heading', { name: 'nightly-report' }).waitFor();
   await page.getByRole('list', { name: 'Next fire times' }).waitFor();
   await screenshot(page, 'schedule-detail');
-  const { body } = await call<{ schedules: Array<{ name: string; cron: string; timezone: string }> }>('GET', '/api/v1/schedules');
+  const { body } = await call<{ schedules: Array<{ id: string; name: string; cron: string; timezone: string; misfireGraceMs: number; jobOptions: Record<string, unknown> }> }>('GET', '/api/v1/schedules');
   const saved = body.schedules.find((s) => s.name === 'nightly-report');
-  assert.deepEqual([saved?.cron, saved?.timezone], ['30 2 * * *', 'Europe/Berlin']);
+  assert.deepEqual([saved?.cron, saved?.timezone, saved?.misfireGraceMs, saved?.jobOptions], ['30 2 * * *', 'Europe/Berlin', 120_000, { priority: 5, maxAttempts: 2 }]);
+
+  // Editing keeps job options the form has no field for, and an emptied field falls back to the default.
+  const patched = await call('PATCH', `/api/v1/schedules/${saved!.id}`, { jobOptions: { priority: 5, maxAttempts: 2, labels: { team: 'reports' } } });
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  await page.goto(`${server.url}/schedules/${saved!.id}/edit`);
+  await page.getByText('Also kept as they are: labels').waitFor();
+  await page.getByLabel('Priority').fill('');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.waitForURL(new RegExp(`/schedules/${saved!.id}$`));
+  const edited = await call<{ jobOptions: Record<string, unknown> }>('GET', `/api/v1/schedules/${saved!.id}`);
+  assert.deepEqual(edited.body.jobOptions, { maxAttempts: 2, labels: { team: 'reports' } });
   assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [], 'only the expected 400 of the never-firing expression');
   await context.close();
 });

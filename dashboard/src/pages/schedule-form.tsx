@@ -32,7 +32,22 @@ interface FormState {
   misfirePolicy: string;
   catchUpMax: string;
   overlapPolicy: string;
+  /** Seconds; empty = the default (60). */
+  graceS: string;
   paused: boolean;
+  /** Options of every job the schedule submits; empty = the job defaults. */
+  priority: string;
+  maxAttempts: string;
+  /** Seconds. */
+  timeoutS: string;
+  /** Job options the form has no field for (backoff, placement, labels): kept as they are. */
+  otherJobOptions: Record<string, unknown>;
+}
+
+/** A number field's value as the API wants it: undefined when empty, NaN (refused with a pointer) when not a number. */
+function numberOrUndefined(text: string, scale = 1): number | undefined {
+  const t = text.trim();
+  return t === '' ? undefined : Math.round(Number(t) * scale);
 }
 
 function fromSchedule(s: Schedule): FormState {
@@ -52,7 +67,19 @@ function fromSchedule(s: Schedule): FormState {
     misfirePolicy: s.misfirePolicy,
     catchUpMax: String(s.catchUpMax),
     overlapPolicy: s.overlapPolicy,
+    graceS: String(s.misfireGraceMs / 1000),
     paused: s.paused,
+    ...jobOptionFields(s.jobOptions),
+  };
+}
+
+function jobOptionFields(options: Record<string, unknown>): Pick<FormState, 'priority' | 'maxAttempts' | 'timeoutS' | 'otherJobOptions'> {
+  const { priority, maxAttempts, timeoutMs, ...other } = options;
+  return {
+    priority: typeof priority === 'number' ? String(priority) : '',
+    maxAttempts: typeof maxAttempts === 'number' ? String(maxAttempts) : '',
+    timeoutS: typeof timeoutMs === 'number' ? String(timeoutMs / 1000) : '',
+    otherJobOptions: other,
   };
 }
 
@@ -70,7 +97,12 @@ const BLANK: FormState = {
   misfirePolicy: 'run-once',
   catchUpMax: '10',
   overlapPolicy: 'allow',
+  graceS: '60',
   paused: false,
+  priority: '',
+  maxAttempts: '',
+  timeoutS: '',
+  otherJobOptions: {},
 };
 
 /** /schedules/new and /schedules/:id/edit */
@@ -202,6 +234,13 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
       if (f.kind === 'cron') body.cron = f.cron.trim();
       else body.intervalMs = intervalMs;
       if (f.misfirePolicy === 'catch-up') body.catchUpMax = Number(f.catchUpMax);
+      const grace = numberOrUndefined(f.graceS, 1000);
+      if (grace !== undefined) body.misfireGraceMs = grace;
+      const jobOptions: Record<string, unknown> = { ...f.otherJobOptions };
+      for (const [key, value] of [['priority', numberOrUndefined(f.priority)], ['maxAttempts', numberOrUndefined(f.maxAttempts)], ['timeoutMs', numberOrUndefined(f.timeoutS, 1000)]] as const) {
+        if (value !== undefined) jobOptions[key] = value;
+      }
+      body.jobOptions = jobOptions;
       const saved = id
         ? await api<Schedule>('PATCH', `/api/v1/schedules/${encodeURIComponent(id)}`, { body })
         : await api<Schedule>('POST', '/api/v1/schedules', { body });
@@ -358,6 +397,28 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
             )}
           </Field>
         </div>
+        <div className="grid">
+          <Field label="Misfire grace (seconds)" hint="A fire this late still counts as on time; later ones follow the misfire policy." error={fieldError('/misfireGraceMs')}>
+            {(fid) => <input id={fid} type="number" min={0} max={86_400} step={1} value={f.graceS} onChange={(e) => set('graceS', e.target.value)} />}
+          </Field>
+        </div>
+
+        <fieldset className="sched-job-options">
+          <legend>Options of each job (empty = the job defaults)</legend>
+          <div className="grid">
+            <Field label="Priority" hint="-1000 to 1000; higher runs first. Default 0." error={fieldError('/jobOptions/priority')}>
+              {(fid) => <input id={fid} type="number" min={-1000} max={1000} step={1} value={f.priority} onChange={(e) => set('priority', e.target.value)} />}
+            </Field>
+            <Field label="Max attempts" hint="1 to 1000. Default 3." error={fieldError('/jobOptions/maxAttempts')}>
+              {(fid) => <input id={fid} type="number" min={1} max={1000} step={1} value={f.maxAttempts} onChange={(e) => set('maxAttempts', e.target.value)} />}
+            </Field>
+            <Field label="Timeout (seconds)" hint="Per attempt. Default: none." error={fieldError('/jobOptions/timeoutMs')}>
+              {(fid) => <input id={fid} type="number" min={0.001} step="any" value={f.timeoutS} onChange={(e) => set('timeoutS', e.target.value)} />}
+            </Field>
+          </div>
+          {Object.keys(f.otherJobOptions).length > 0 ? <p className="muted">Also kept as they are: {Object.keys(f.otherJobOptions).join(', ')} (set through the API).</p> : null}
+        </fieldset>
+
         <label className="check sched-paused">
           <input type="checkbox" checked={f.paused} onChange={(e) => set('paused', e.target.checked)} /> Paused (saved, but does not fire until resumed)
         </label>
