@@ -1,15 +1,18 @@
+import { context, trace } from '@opentelemetry/api';
 import type { JobChange } from '../core/events.js';
 import { normalizeJobSpec } from '../core/job-spec.js';
 import type { Queryable } from '../db/pool.js';
 import { cancelWaitingJob, requestCancel } from '../db/queries/job-admin.js';
 import { insertScheduleRun, type ScheduleRow } from '../db/queries/schedules.js';
+import { traceParentOf } from '../telemetry/trace-context.js';
 import { insertRows, toNewJobRow } from './submit.js';
 
 /**
  * Create the job for one fire time of a schedule, inside `tx`. The schedule_runs row is written
  * first: its primary key (schedule, fire time) makes a second scheduler's attempt for the same
  * fire time a no-op (guarantee 3), even with two leaders at once. Returns the job id, or null when
- * this fire time was already handled.
+ * this fire time was already handled. The job's submitter, for tracing, is `traceParent`, by
+ * default the active span: the scheduler's fire span, or the request of a manual trigger.
  */
 export async function enqueueFire(
   tx: Queryable,
@@ -17,9 +20,10 @@ export async function enqueueFire(
   fireAt: Date,
   reason: string,
   changes: JobChange[] = [],
+  traceParent = traceParentOf(trace.getSpan(context.active())),
 ): Promise<string | null> {
   const spec = normalizeJobSpec({ ...schedule.jobOptions, task: schedule.task, queue: schedule.queue, payload: schedule.payload });
-  const row = toNewJobRow(spec, { tenantId: schedule.tenantId, createdBy: `schedule:${schedule.name}` }, { scheduleId: schedule.id, fireAt });
+  const row = toNewJobRow(spec, { tenantId: schedule.tenantId, createdBy: `schedule:${schedule.name}`, ...(traceParent ? { traceParent } : {}) }, { scheduleId: schedule.id, fireAt });
   const fresh = await insertScheduleRun(tx, { scheduleId: schedule.id, fireAt, outcome: 'enqueued', reason, jobId: row.id });
   if (!fresh) return null;
   const [job] = await insertRows(tx, [row]);

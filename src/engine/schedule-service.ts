@@ -110,13 +110,16 @@ export async function setSchedulePaused(db: Queryable, actor: Actor, id: string,
   return change;
 }
 
-/** Fire a schedule now, outside its timing (always runs, whatever the overlap policy). */
-export async function triggerSchedule(db: Queryable, actor: Actor, id: string): Promise<{ jobId: string; fireAt: Date; changes: JobChange[] }> {
+/**
+ * Fire a schedule now, outside its timing (always runs, whatever the overlap policy).
+ * `traceParent` names the job's submitter when no span is active (the caller's own header).
+ */
+export async function triggerSchedule(db: Queryable, actor: Actor, id: string, options: { traceParent?: string } = {}): Promise<{ jobId: string; fireAt: Date; changes: JobChange[] }> {
   const result = await withTransaction(db, async (tx) => {
     const changes: JobChange[] = [];
     const schedule = await requireSchedule(tx, actor, id, true);
     const fireAt = await dbNow(tx);
-    const jobId = await enqueueFire(tx, schedule, fireAt, 'manual', changes);
+    const jobId = await enqueueFire(tx, schedule, fireAt, 'manual', changes, options.traceParent);
     if (!jobId) throw new AppError('SCHEDULE_INVALID', 'this schedule was already triggered at this instant; try again');
     return { jobId, fireAt, changes };
   });

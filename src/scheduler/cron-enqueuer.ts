@@ -1,3 +1,4 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from '../core/deps.js';
 import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
 import { planFires } from '../core/schedule-plan.js';
@@ -6,6 +7,7 @@ import { withTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
 import { activeScheduleJobs, lockDueSchedules, setFireState, type ScheduleRow } from '../db/queries/schedules.js';
 import { cancelActive, enqueueFire, recordSkip } from '../engine/schedule-jobs.js';
+import { tracer, tracingEnabled } from '../telemetry/trace-context.js';
 
 /** How many schedules one pass handles (the rest wait for the next pass, moments later). */
 const BATCH = 50;
@@ -31,7 +33,7 @@ export class CronEnqueuer {
         changes.length = 0;
         const { now, schedules } = await lockDueSchedules(tx, BATCH);
         let n = 0;
-        for (const schedule of schedules) n += await this.fire(tx, schedule, now, changes);
+        for (const schedule of schedules) n += await this.fireTraced(tx, schedule, now, changes);
         return { count: n, more: schedules.length === BATCH };
       });
       const at = new Date().toISOString();
@@ -41,6 +43,29 @@ export class CronEnqueuer {
     }
     if (created > 0) await notifyNewJobs(this.pool);
     return created;
+  }
+
+  /**
+   * With tracing on, each due schedule's handling is one span (its statements are children); the
+   * jobs it creates carry that span as their submitter, so each attempt's span links back to the
+   * fire. Idle passes make no spans.
+   */
+  private async fireTraced(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[]): Promise<number> {
+    if (!tracingEnabled()) return this.fire(tx, schedule, now, changes);
+    const attributes = { 'jobplane.schedule.id': schedule.id, 'jobplane.schedule.name': schedule.name, 'jobplane.tenant.id': schedule.tenantId };
+    return tracer.startActiveSpan(`schedule fire ${schedule.name}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+      try {
+        const created = await this.fire(tx, schedule, now, changes);
+        span.setAttribute('jobplane.schedule.jobs_created', created);
+        return created;
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
   }
 
   private async fire(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[]): Promise<number> {

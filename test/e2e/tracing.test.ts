@@ -163,6 +163,34 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT set, requests, database statements and at
     // Statements made while the attempt ran (none for http) would be its children; probes are not traced.
     assert.equal(receiver.spans.filter((r) => r.span.name.includes('/healthz')).length, 0);
     assert.ok(receiver.requests.every((r) => r.contentType?.startsWith('application/json')), 'OTLP/HTTP JSON');
+
+    // A schedule's fire is a span, and the attempt of the job it made links back to it.
+    const created = await fetch(`${jobplane.url}/api/v1/schedules`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'traced-tick', intervalMs: 1000, task: 'noop', queue: 'ticks' }) });
+    assert.equal(created.status, 201, await created.clone().text());
+    const scheduleId = ((await created.json()) as { id: string }).id;
+    const fire = await eventually(() => Promise.resolve(receiver.spans.find((r) => r.span.name === 'schedule fire traced-tick' && attr(r.span, 'jobplane.schedule.jobs_created') === 1)), 15_000, 50);
+    assert.equal(attr(fire.span, 'jobplane.schedule.id'), scheduleId);
+    assert.ok(receiver.spans.some((r) => r.span.parentSpanId === fire.span.spanId && r.span.name.startsWith('db.query')), "the fire's statements are its children");
+    const fired = await eventually(async () => {
+      const { rows } = await db.pool.query<{ id: string; traceParent: string | null }>(`SELECT id, trace_parent AS "traceParent" FROM jobplane.jobs WHERE schedule_id = $1 AND trace_parent LIKE $2`, [scheduleId, `%-${fire.span.spanId}-%`]);
+      return rows[0] ?? null;
+    }, 15_000, 50);
+    const tickAttempt = await eventually(() => Promise.resolve(receiver.spans.find((r) => r.span.name === 'job noop' && attr(r.span, 'jobplane.job.id') === fired.id)), 15_000, 50);
+    assert.deepEqual(tickAttempt.span.links, [{ traceId: fire.span.traceId, spanId: fire.span.spanId }]);
+    // Only a due schedule makes a span: idle scheduler passes (every few hundred ms) export none,
+    // so there are no more fire spans than fire times (one more may still be committing).
+    const fireSpans = receiver.spans.filter((r) => r.span.name.startsWith('schedule fire')).length;
+    const { rows: [runs] } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobplane.schedule_runs WHERE schedule_id = $1`, [scheduleId]);
+    assert.ok(fireSpans <= runs!.n + 1, `${fireSpans} fire spans for ${runs!.n} fire times`);
+
+    // A manual trigger's job is submitted by the trigger request.
+    const triggerTrace = randomBytes(16).toString('hex');
+    const triggered = await fetch(`${jobplane.url}/api/v1/schedules/${scheduleId}/trigger`, { method: 'POST', headers: { authorization: auth.authorization!, traceparent: `00-${triggerTrace}-${randomBytes(8).toString('hex')}-01` } });
+    assert.equal(triggered.status, 201, await triggered.clone().text());
+    const triggeredJob = ((await triggered.json()) as { jobId: string }).jobId;
+    const triggerSpan = await eventually(() => Promise.resolve(receiver.spans.find((r) => r.span.name === 'POST /api/v1/schedules/:id/trigger' && r.span.traceId === triggerTrace)), 15_000, 50);
+    const { rows: [triggeredRow] } = await db.pool.query<{ traceParent: string }>(`SELECT trace_parent AS "traceParent" FROM jobplane.jobs WHERE id = $1`, [triggeredJob]);
+    assert.equal(triggeredRow?.traceParent, `00-${triggerTrace}-${triggerSpan.span.spanId}-01`);
     await jobplane.stop();
   } finally {
     await new Promise<void>((resolve) => {

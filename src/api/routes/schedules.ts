@@ -19,6 +19,7 @@ import {
 } from '../../engine/schedule-service.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
+import { requestTraceParent } from '../plugins/tracing.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 import { describeTiming, SchedulePreview, scheduleView } from '../schemas/schedules.js';
 
@@ -122,7 +123,8 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor,
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Fire now, outside the timing', params: IdParams, response: { 201: Type.Object({ jobId: Type.String(), fireAt: Type.String() }), ...problemResponses } },
   }, async (request, reply) => {
-    const { jobId, fireAt, changes } = await triggerSchedule(pool, actor(principalOf(request)), request.params.id);
+    const traceParent = requestTraceParent(request);
+    const { jobId, fireAt, changes } = await triggerSchedule(pool, actor(principalOf(request)), request.params.id, traceParent ? { traceParent } : {});
     const at = new Date().toISOString();
     announce(principalOf(request).tenantId, request.params.id, 'triggered');
     liveEvents.publish(changes.map((c) => jobEvent(c, at)));
