@@ -132,6 +132,8 @@ export class Worker {
   private buffer: ClaimedJob[] = [];
   private reports: QueuedReport[] = [];
   private claiming = false;
+  /** The claim loop in progress, which stop() waits for: jobs it brings back must be released. */
+  private claimRun: Promise<void> = Promise.resolve();
   private claimRequested = false;
   private moreLikely = false;
   private flushing: Promise<void> | null = null;
@@ -229,6 +231,9 @@ export class Worker {
     for (const loop of this.loops) clearInterval(loop);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
     await this.listener.stop();
+    // A claim already sent may still bring jobs back; they are released below, before the pool
+    // closes, rather than left running until their lease expires.
+    await this.claimRun.catch(() => undefined);
     const heartbeat = setInterval(() => void this.heartbeat(), this.opts.heartbeatMs);
     try {
       await this.waitForRunning(this.opts.shutdownGraceMs);
@@ -299,7 +304,7 @@ export class Worker {
 
   private requestClaim(): void {
     this.claimRequested = true;
-    if (!this.claiming && this.state === 'running') void this.claimLoop();
+    if (!this.claiming && this.state === 'running') this.claimRun = this.claimLoop();
   }
 
   private capacity(): number {

@@ -84,6 +84,51 @@ test('stop() puts buffered and running jobs back to queued without burning an at
   assert.ok((await jobsOf(queue)).every((j) => j.status === 'completed' && j.attempt === 1));
 });
 
+test('a claim still in flight when stop() begins has its jobs released before the worker closes its pool', async () => {
+  const queue = 'q-claim-in-flight';
+  const w = db.track(createWorker({ databaseUrl: db.url, tasks: { slow: () => new Promise(() => undefined) }, queues: [queue], concurrency: 1, pollIntervalMs: 50 }));
+  await w.start();
+  // Hold the jobs table: the job exists only once this commits, and every claim until then waits.
+  const holder = await db.pool.connect();
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    await holder.query('COMMIT');
+    holder.release();
+  };
+  try {
+    await holder.query('BEGIN');
+    const job = await addJob(holder, { task: 'slow', queue });
+    await holder.query('LOCK TABLE jobplane.jobs IN ACCESS EXCLUSIVE MODE');
+    await eventually(async () => {
+      const { rows } = await db.pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'jobplane-worker' AND wait_event_type = 'Lock'`);
+      return rows.length > 0;
+    });
+    const stopping = w.stop();
+    // Let the claim through once the worker has marked itself stopped (the last step before its pool
+    // closes: too late for a worker that does not wait for its claim), or after a second, which a
+    // worker that waits needs since it cannot get there first.
+    const fallback = setTimeout(() => void release(), 1000);
+    await Promise.race([
+      stopping,
+      eventually(async () => (await db.pool.query(`SELECT 1 FROM jobplane.workers WHERE id = $1 AND stopped_at IS NOT NULL`, [w.id])).rows.length > 0).then(release),
+    ]);
+    await release();
+    clearTimeout(fallback);
+    await stopping;
+    const row = await eventually(async () => {
+      const found = await readJob(db.pool, operator, job.id);
+      return found.status !== 'running' && found.leaseToken !== '0' ? found : null;
+    });
+    assert.equal(row.status, 'queued', 'the claimed job went back to the queue');
+    assert.equal(row.attempt, 0, 'without burning an attempt');
+    assert.equal(row.leaseExpiresAt, null);
+  } finally {
+    await release();
+  }
+});
+
 test('a job that finishes within the shutdown grace completes normally while the others are released', async () => {
   const queue = 'q-stop-grace';
   const { started, aborted, slow } = recorder();
