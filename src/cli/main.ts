@@ -142,6 +142,14 @@ main(process.argv.slice(2)).then(
       console.error(error.message);
       process.exit(2);
     }
+    const listen = error as { code?: unknown; address?: unknown; port?: unknown };
+    if (listen.code === 'EADDRINUSE' || listen.code === 'EACCES') {
+      const where = `${String(listen.address)}:${String(listen.port)}`;
+      console.error(listen.code === 'EADDRINUSE'
+        ? `error: ${where} is already in use (another program, or another jobplane, listens there). Choose another port: --port / PORT for the API, --ops-port / JOBPLANE_OPS_PORT for probes and metrics.`
+        : `error: not allowed to listen on ${where} (ports below 1024 need privileges). Choose another port with --port or --ops-port.`);
+      process.exit(1);
+    }
     console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     process.exit(1);
   },

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { testDatabase } from '../helpers/db.js';
@@ -248,6 +249,20 @@ test('an unreachable server exits 1 and says which address it tried', async () =
   assert.equal(run.code, 1);
   assert.equal(run.stdout, '');
   assert.match(run.stderr, /^error: cannot reach the server at http:\/\/127\.0\.0\.1:9/);
+});
+
+test('start on a port that is taken exits 1 and names the port and the setting to change', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const run = await cli(['start', '--role', 'worker', '--ops-port', String(port), '--database-url', db.url], { env: { LOG_LEVEL: 'error' } });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, new RegExp(`^error: 127\\.0\\.0\\.1:${port} is already in use .*--ops-port / JOBPLANE_OPS_PORT`, 'm'));
+    assert.doesNotMatch(run.stderr, /at Server\.setupListenHandle/, 'no stack trace');
+  } finally {
+    taken.close();
+  }
 });
 
 test('logout removes the stored credentials', async () => {
