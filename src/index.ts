@@ -30,7 +30,7 @@ export type { QueueSettings } from './db/queries/queues.js';
 export type { Queryable } from './db/pool.js';
 export { AppError, isAppError, ERROR_CODES, type ErrorCode, PermanentError, RetryAfterError, CancelError } from './errors/index.js';
 export { DEFAULT_TENANT_ID } from './core/tenants.js';
-export { JobplaneClient, ApiError, type ClientOptions, type ApiJob, type ApiJobSubmit, type ApiSchedule, type ApiEvent } from './client/client.js';
+export { JobplaneClient, ApiError, type ClientOptions, type ApiJob, type ApiJobSubmit, type ApiSchedule, type ApiEvent, type TenantInfo } from './client/client.js';
 export type { Role, Scope } from './core/access.js';
 
 /** Options for {@link createJobplane}. */

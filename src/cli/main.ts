@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors/index.js';
 import type { Command } from './command.js';
 import { authCommands } from './commands/auth.js';
-import { auditCommands, keyCommands, userCommands } from './commands/admin.js';
+import { auditCommands, keyCommands, tenantCommands, userCommands } from './commands/admin.js';
 import { jobCommands } from './commands/jobs.js';
 import { queueCommands, workerCommands } from './commands/queues.js';
 import { scheduleCommands } from './commands/schedules.js';
@@ -21,6 +21,7 @@ const GROUPS = new Map<string, Command[]>([
   ['workers', workerCommands],
   ['users', userCommands],
   ['keys', keyCommands],
+  ['tenants', tenantCommands],
   ['audit', auditCommands],
 ]);
 const TOP_LEVEL = authCommands;

@@ -119,6 +119,15 @@ export interface ClientOptions {
 type Query = Record<string, string | number | undefined>;
 
 /** The REST API as typed methods. */
+/** A tenant as the API lists it. */
+export interface TenantInfo {
+  id: string;
+  slug: string;
+  name: string;
+  users: number;
+  createdAt: string;
+}
+
 export class JobplaneClient {
   private token: string | undefined;
   private readonly baseUrl: string;
@@ -190,6 +199,14 @@ export class JobplaneClient {
     update: (id: string, change: { role?: 'viewer' | 'manager' | 'admin'; disabled?: boolean; password?: string }) =>
       this.request<Record<string, unknown>>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { body: change }),
     remove: (id: string) => this.request<null>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`),
+  };
+
+  /** Tenants (superadmins only). */
+  readonly tenants = {
+    list: () => this.request<{ tenants: TenantInfo[] }>('GET', '/api/v1/tenants'),
+    /** A tenant and its first admin, created together. */
+    create: (tenant: { slug: string; name: string; admin: { username: string; password: string } }) =>
+      this.request<{ tenant: TenantInfo; admin: Record<string, unknown> & { id: string; username: string; tenantId: string } }>('POST', '/api/v1/tenants', { body: tenant }),
   };
 
   readonly keys = {

@@ -45,7 +45,9 @@ export type Permission =
   | 'workers:read'
   | 'worker'
   | 'audit:read'
-  | 'admin';
+  | 'admin'
+  /** Creating and listing tenants: no role or scope grants it, only the `superadmin` flag. */
+  | 'tenants';
 
 const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: ['jobs:read', 'schedules:read', 'queues:read', 'workers:read'],

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   SCHEDULE_NOT_FOUND: { status: 404, title: 'Schedule not found' },
   QUEUE_NOT_FOUND: { status: 404, title: 'Queue not found' },
   TENANT_NOT_FOUND: { status: 404, title: 'Tenant not found' },
+  TENANT_SLUG_TAKEN: { status: 409, title: 'A tenant with this slug already exists' },
   SCHEDULE_NAME_TAKEN: { status: 409, title: 'A schedule with this name already exists' },
   JOB_NOT_CANCELLABLE: { status: 409, title: 'The job cannot be cancelled in its current status' },
   JOB_NOT_RETRYABLE: { status: 409, title: 'Only failed or cancelled jobs can be retried' },

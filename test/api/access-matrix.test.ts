@@ -62,7 +62,7 @@ test('every protected route answers 403 exactly when the role or key scope lacks
     SCOPES.map((scope) => [`key-${scope}`, { kind: 'key', id: `00000000-0000-7000-8000-0000000000c${SCOPES.indexOf(scope)}`, tenantId: DEFAULT_TENANT_ID, prefix: 'jp_test', scopes: [scope] }]),
   );
   Object.assign(TOKENS, keyPrincipals);
-  const principals = ['viewer', 'manager', 'admin', ...Object.keys(keyPrincipals)];
+  const principals = ['viewer', 'manager', 'admin', 'superadmin', ...Object.keys(keyPrincipals)];
   let checked = 0;
   for (const { path, method, op } of operations) {
     const permission = op['x-permission'];

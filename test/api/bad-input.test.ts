@@ -33,7 +33,8 @@ const doc = app.swagger() as { paths: Record<string, Record<string, Operation>> 
 const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase() as Method, op })));
 /** An event stream that succeeds never ends: such routes only get inputs that must fail. */
 const streams = (op: Operation): boolean => op.responses?.['200']?.content?.['text/event-stream'] !== undefined;
-const headersFor = (op: Operation): Record<string, string> => (op['x-permission'] === 'worker' ? { authorization: 'Bearer bad-input-worker' } : as('admin'));
+const headersFor = (op: Operation): Record<string, string> =>
+  op['x-permission'] === 'worker' ? { authorization: 'Bearer bad-input-worker' } : op['x-permission'] === 'tenants' ? as('superadmin') : as('admin');
 
 /** An id that names nothing, so a request that gets through validation changes nothing. */
 const NO_SUCH_ID = '0190a5b2-7c3d-7e4f-8a1b-2c3d4e5f6a7b';

@@ -220,6 +220,25 @@ test('users create makes a viewer who may read but whose cancel exits 5', async 
   assert.equal(run.stdout, '');
 });
 
+test('tenants create makes a tenant whose admin sees only it; tenants commands need a superadmin', async () => {
+  const created = await json<{ tenant: { id: string; slug: string }; admin: { username: string; tenantId: string } }>(
+    ['tenants', 'create', '--slug', 'cli-acme', '--name', 'CLI Acme', '--admin', 'cli-acme-admin', '--password-stdin'],
+    { input: 'cli acme admin password' },
+  );
+  assert.equal(created.admin.tenantId, created.tenant.id);
+  const listed = await json<{ tenants: Array<{ slug: string; users: number }> }>(['tenants', 'list']);
+  assert.deepEqual(listed.tenants.find((t) => t.slug === 'cli-acme')?.users, 1);
+
+  const dir = await home();
+  await json(['login', '--username', 'cli-acme-admin', '--password-stdin'], { home: dir, input: 'cli acme admin password' });
+  assert.deepEqual((await json<{ jobs: unknown[] }>(['jobs', 'list'], { home: dir })).jobs, [], "none of the default tenant's jobs");
+  const refused = await cli(['tenants', 'list'], { home: dir });
+  assert.equal(refused.code, 5, 'a tenant admin is not a superadmin');
+  const again = await cli(['tenants', 'create', '--slug', 'cli-acme', '--name', 'Again', '--admin', 'someone-else', '--password-stdin'], { input: 'another password 123' });
+  assert.equal(again.code, 6);
+  assert.match(again.stderr, /TENANT_SLUG_TAKEN/);
+});
+
 test('audit list shows what the CLI did', async () => {
   const page = await json<{ entries: Array<{ action: string }> }>(['audit', 'list', '--limit', '50']);
   assert.ok(page.entries.length > 0);

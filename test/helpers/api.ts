@@ -13,6 +13,7 @@ export const TOKENS: Record<string, Principal> = {
   admin: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a1', tenantId: DEFAULT_TENANT_ID, username: 'admin', role: 'admin', superadmin: false },
   manager: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a2', tenantId: DEFAULT_TENANT_ID, username: 'manager', role: 'manager', superadmin: false },
   viewer: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a3', tenantId: DEFAULT_TENANT_ID, username: 'viewer', role: 'viewer', superadmin: false },
+  superadmin: { kind: 'user', id: '00000000-0000-7000-8000-0000000000a4', tenantId: DEFAULT_TENANT_ID, username: 'root', role: 'admin', superadmin: true },
   other: { kind: 'user', id: '00000000-0000-7000-8000-0000000000b1', tenantId: '00000000-0000-7000-8000-0000000000bb', username: 'other', role: 'admin', superadmin: false },
 };
 

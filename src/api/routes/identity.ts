@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, SCOPES } from '../../core/access.js';
 import { parseTimestamp } from '../../core/validate.js';
-import type { ApiKey, Identity, User } from '../../engine/auth/index.js';
+import type { ApiKey, Identity, Tenant, User } from '../../engine/auth/index.js';
 import { AppError } from '../../errors/index.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -22,17 +22,24 @@ const KeyView = Type.Object({
   expiresAt: Type.Union([Type.String(), Type.Null()]), lastUsedAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]), createdBy: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(),
 });
+const TenantView = Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), users: Type.Integer(), createdAt: Type.String() });
 const SessionView = Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), user: UserView });
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 function userView(u: User) {
   return { ...u, role: u.role as string, createdAt: u.createdAt.toISOString(), updatedAt: u.updatedAt.toISOString(), lastLoginAt: iso(u.lastLoginAt) };
 }
+function tenantView(t: Tenant) {
+  return { id: t.id, slug: t.slug, name: t.name, users: t.users, createdAt: t.createdAt.toISOString() };
+}
 function keyView(k: ApiKey) {
   return { id: k.id, name: k.name, prefix: k.prefix, last4: k.last4, scopes: [...k.scopes] as string[], expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt), createdBy: k.createdBy, createdAt: k.createdAt.toISOString() };
 }
 
-/** /api/v1/auth (login, refresh, logout), /api/v1/me, /api/v1/users and /api/v1/keys (admins). */
+/**
+ * /api/v1/auth (login, refresh, logout), /api/v1/me, /api/v1/users and /api/v1/keys (admins),
+ * /api/v1/tenants (superadmins).
+ */
 export function identityRoutes(app: FastifyInstance, identity: Identity, audit: Auditor, pool: Queryable): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const session = (s: Awaited<ReturnType<Identity['login']>>) => ({ ...s, tokenType: 'Bearer' as const, user: userView(s.user) });
@@ -108,6 +115,36 @@ export function identityRoutes(app: FastifyInstance, identity: Identity, audit: 
     const view = userView(await identity.createUser(principalOf(request).tenantId, { ...request.body, role: request.body.role }));
     await audit(request, { action: 'user.create', targetType: 'user', targetId: view.id, after: view });
     return reply.code(201).send(view);
+  });
+
+  r.get('/api/v1/tenants', {
+    config: { permission: 'tenants' },
+    schema: { tags: ['tenants'], summary: 'List every tenant (superadmins only)', response: { 200: Type.Object({ tenants: Type.Array(TenantView) }), ...problemResponses } },
+  }, async () => ({ tenants: (await identity.listTenants()).map(tenantView) }));
+
+  r.post('/api/v1/tenants', {
+    config: { permission: 'tenants' },
+    schema: {
+      tags: ['tenants'],
+      summary: 'Create a tenant with its first admin, in one transaction (superadmins only)',
+      description: 'The new admin logs in with this username and password and sees only the new tenant. Usernames are unique across tenants.',
+      body: Type.Object({
+        slug: Type.String({ maxLength: 63 }),
+        name: Type.String({ maxLength: 200 }),
+        admin: Type.Object({ username: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
+      }, { additionalProperties: false }),
+      response: { 201: Type.Object({ tenant: TenantView, admin: UserView }), ...problemResponses, 409: Type.Ref('Problem') },
+    },
+  }, async (request, reply) => {
+    const created = await identity.createTenant(request.body);
+    const answer = { tenant: tenantView(created.tenant), admin: userView(created.admin) };
+    const after = { tenant: answer.tenant, admin: { id: answer.admin.id, username: answer.admin.username } };
+    // In the creator's chain, and as the first entry of the new tenant's own chain.
+    await Promise.all([
+      audit(request, { action: 'tenant.create', targetType: 'tenant', targetId: answer.tenant.id, after }),
+      audit(request, { action: 'tenant.create', targetType: 'tenant', targetId: answer.tenant.id, after, tenantId: answer.tenant.id }),
+    ]);
+    return reply.code(201).send(answer);
   });
 
   r.get('/api/v1/users/:id', {

@@ -1,5 +1,5 @@
 /**
- * Administration: `users …`, `keys …` and `audit list` (the API side; `audit verify` works on
+ * Administration: `users …`, `keys …`, `tenants …` and `audit list` (the API side; `audit verify` works on
  * the database and lives in local.ts).
  */
 import type { Scope } from '../../core/access.js';
@@ -182,6 +182,43 @@ const auditList: Command = {
   },
 };
 
+const listTenants: Command = {
+  name: 'tenants list',
+  summary: 'Every tenant (superadmins only)',
+  usage: '',
+  examples: ['jobplane tenants list', 'jobplane tenants list --json'],
+  options: {},
+  args: { min: 0, max: 0 },
+  async run(ctx) {
+    const answer = await (await ctx.api()).tenants.list();
+    const now = new Date();
+    ctx.emit(answer, () =>
+      formatTable(['id', 'slug', 'name', 'users', 'created'], answer.tenants.map((t) => [t.id, t.slug, t.name, String(t.users), formatAgo(t.createdAt, now)]), ctx.colors),
+    );
+    return EXIT.ok;
+  },
+};
+
+const createTenant: Command = {
+  name: 'tenants create',
+  summary: 'Create a tenant and its first admin (superadmins only; the password is read from stdin or prompted for)',
+  usage: '--slug SLUG --name NAME --admin USERNAME [--password-stdin]',
+  examples: ['jobplane tenants create --slug acme --name "Acme Ltd" --admin acme-admin', 'printf %s "$PASSWORD" | jobplane tenants create --slug acme --name Acme --admin acme-admin --password-stdin --json'],
+  options: { slug: { type: 'string' }, name: { type: 'string' }, admin: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+  args: { min: 0, max: 0 },
+  async run(ctx, _args, values) {
+    const slug = required(values, 'slug');
+    const name = required(values, 'name');
+    const username = required(values, 'admin');
+    const password = await readPassword(ctx, values['password-stdin'] === true, `password for ${username}: `);
+    const created = await (await ctx.api()).tenants.create({ slug, name, admin: { username, password } });
+    ctx.emit(created, () => `created tenant ${slug} ${ctx.colors.dim(created.tenant.id)} with admin ${username}; they log in with: jobplane login --username ${username}`);
+    return EXIT.ok;
+  },
+};
+
+/** The `tenants` commands. */
+export const tenantCommands: Command[] = [listTenants, createTenant];
 /** The `users` commands. */
 export const userCommands: Command[] = [listUsers, createUser, updateUser, deleteUser];
 /** The `keys` commands. */

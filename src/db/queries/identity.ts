@@ -328,3 +328,32 @@ export async function findUserRef(db: Queryable, username: string): Promise<{ id
   );
   return rows[0] ?? null;
 }
+
+/** A tenant, with how many users it has. */
+export interface TenantRow {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: Date;
+  users: number;
+}
+
+/** Insert a tenant. Throws the pg unique violation (23505) when the slug is taken. */
+export async function insertTenant(db: Queryable, tenant: { id: string; slug: string; name: string }): Promise<TenantRow> {
+  const { rows } = await db.query<TenantRow>(
+    `INSERT INTO jobplane.tenants (id, slug, name) VALUES ($1, $2, $3)
+     RETURNING id, slug, name, created_at AS "createdAt", 0 AS users`,
+    [tenant.id, tenant.slug, tenant.name],
+  );
+  return rows[0]!;
+}
+
+/** Every tenant, oldest first, with its user count. */
+export async function listTenants(db: Queryable): Promise<TenantRow[]> {
+  const { rows } = await db.query<TenantRow>(
+    `SELECT t.id, t.slug, t.name, t.created_at AS "createdAt",
+            (SELECT count(*)::int FROM jobplane.users u WHERE u.tenant_id = t.id) AS users
+     FROM jobplane.tenants t ORDER BY t.created_at, t.id`,
+  );
+  return rows;
+}
