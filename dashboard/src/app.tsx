@@ -13,6 +13,7 @@ import { OverviewPage } from './pages/overview';
 import { QueuesPage } from './pages/queues';
 import { SchedulesPage } from './pages/schedules';
 import { SubmitPage } from './pages/submit';
+import { TenantsPage } from './pages/tenants';
 import { UsersPage } from './pages/users';
 import { WorkersPage } from './pages/workers';
 import { match, useLocation } from './router';
@@ -74,6 +75,7 @@ function Routes(): ReactNode {
   if (path === '/audit') return <AuditPage />;
   if (path === '/users') return <UsersPage />;
   if (path === '/keys') return <KeysPage />;
+  if (path === '/tenants') return <TenantsPage />;
   return (
     <div className="state">
       <h1>Not found</h1>

@@ -105,12 +105,14 @@ test('filters narrow the list, live in the URL and survive a reload; job-provide
   const { context, page, errors } = await adminPage();
   const hostile = '<img src=x onerror="window.pwned=1"> needle-7f3a';
   const wanted = await submit({ task: 'noop', queue: 'filters', payload: { note: hostile }, delayMs: 3_600_000 });
-  await submit({ task: 'noop', queue: 'filters', payload: { note: 'haystack' }, delayMs: 3_600_000 });
+  const haystack = await submit({ task: 'noop', queue: 'filters', payload: { note: 'haystack' }, delayMs: 3_600_000 });
   await page.goto(`${server.url}/jobs?queue=filters`);
   await page.locator('tr[data-job-id]').nth(1).waitFor();
   await page.getByLabel('Search id, task, queue, payload').fill('needle-7f3a');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL(/q=needle-7f3a/);
+  // The unfiltered rows stay until the filtered answer arrives.
+  await page.locator(`tr[data-job-id="${haystack}"]`).waitFor({ state: 'detached' });
   await page.locator('tr[data-job-id]').first().waitFor();
   const ids = (): Promise<Array<string | null>> => page.locator('tr[data-job-id]').evaluateAll((rows) => rows.map((r): string | null => (r as unknown as { getAttribute(n: string): string | null }).getAttribute('data-job-id')));
   assert.deepEqual(await ids(), [wanted]);
@@ -251,10 +253,38 @@ test('an admin creates an API key, sees it once, and revokes it; the key stops w
   await context.close();
 });
 
+test('a superadmin creates a tenant from the Tenants page; its admin sees only the new tenant and no Tenants page', async () => {
+  const { context, page, errors } = await adminPage();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tenants' }).click();
+  await page.getByRole('button', { name: 'Create tenant' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Initech');
+  await page.getByLabel('Slug').fill('initech');
+  await page.getByLabel('Admin username').fill('initech-admin');
+  await page.getByLabel('Admin password').fill('initech admin password');
+  await page.locator('form').getByRole('button', { name: 'Create tenant' }).click();
+  await page.getByRole('status').filter({ hasText: 'Created Initech (initech)' }).waitFor();
+  const row = page.getByRole('table', { name: 'Tenants' }).getByRole('row').filter({ hasText: 'Initech' });
+  await row.getByText('initech', { exact: true }).waitFor();
+  assert.equal((await row.locator('td[data-label="Users"]').textContent())?.trim(), '1');
+  await screenshot(page, 'tenant-created');
+  await context.close();
+
+  // The new tenant's admin: an empty job list and no Tenants link (an admin, not a superadmin).
+  const theirs = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const theirPage = await theirs.newPage();
+  const theirErrors = watchErrors(theirPage);
+  await logIn(theirPage, server.url, 'initech-admin', 'initech admin password');
+  await theirPage.goto(`${server.url}/jobs`);
+  await theirPage.getByText(/No jobs/).first().waitFor();
+  assert.equal(await theirPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tenants' }).count(), 0);
+  assert.deepEqual([...errors, ...theirErrors], []);
+  await theirs.close();
+});
+
 test('every page renders at desktop and phone width without errors or sideways scrolling (screenshots saved)', async () => {
   await submit({ task: 'fibonacci', payload: { n: 20 }, queue: 'tour' });
   const { context, page, errors } = await adminPage();
-  const pages = ['/', '/jobs', '/failures', '/schedules', '/queues', '/workers', '/submit', '/audit', '/users', '/keys'];
+  const pages = ['/', '/jobs', '/failures', '/schedules', '/queues', '/workers', '/submit', '/audit', '/users', '/keys', '/tenants'];
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 800 });
     for (const path of pages) {

@@ -15,6 +15,7 @@ const NAV: Array<{ to: string; label: string; permission: Permission }> = [
   { to: '/audit', label: 'Audit log', permission: 'audit:read' },
   { to: '/users', label: 'Users', permission: 'admin' },
   { to: '/keys', label: 'API keys', permission: 'admin' },
+  { to: '/tenants', label: 'Tenants', permission: 'tenants' },
 ];
 
 type Theme = 'light' | 'dark' | 'system';
