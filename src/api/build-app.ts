@@ -144,7 +144,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   auditRoutes(app, deps.pool);
   statsRoutes(app, deps.pool);
   failureRoutes(app, { pool: deps.pool, audit, liveEvents });
-  remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
+  const remoteWorkers = remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
+  if (deps.metrics) {
+    const waiting = (): number => remoteWorkers.waiting;
+    deps.metrics.remoteClaimsWaiting.add(waiting);
+    app.addHook('onClose', () => {
+      deps.metrics?.remoteClaimsWaiting.delete(waiting);
+      return Promise.resolve();
+    });
+  }
   // One LISTEN connection per API process feeds every event stream it serves.
   const hub = new EventHub({ pool: deps.pool, logger: deps.logger });
   await hub.start();

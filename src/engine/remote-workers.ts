@@ -163,6 +163,11 @@ export class RemoteWorkerService {
   private listening: Promise<void> | null = null;
   private closed = false;
 
+  /** Long-polling claims parked right now, waiting for a job (a gauge in /metrics). */
+  get waiting(): number {
+    return this.waiters.size;
+  }
+
   constructor(options: RemoteWorkerOptions) {
     this.pool = options.pool;
     this.logger = options.logger;

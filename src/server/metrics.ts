@@ -14,6 +14,8 @@ export interface Metrics {
   claimedJobs: client.Counter;
   leaseLost: client.Counter;
   rescued: client.Counter;
+  /** Counts of parked remote-worker long-polls, summed into a gauge at scrape time (one per API app). */
+  remoteClaimsWaiting: Set<() => number>;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -43,8 +45,20 @@ export function createMetrics(pool: Pool): Metrics {
       }
     },
   });
+  const remoteClaimsWaiting = new Set<() => number>();
+  new client.Gauge({
+    name: 'jobplane_remote_claims_waiting',
+    help: 'Remote-worker claim long-polls parked in this process, waiting for a job',
+    registers: [registry],
+    collect() {
+      let n = 0;
+      for (const source of remoteClaimsWaiting) n += source();
+      this.set(n);
+    },
+  });
   return {
     registry,
+    remoteClaimsWaiting,
     httpDuration: new client.Histogram({ name: 'jobplane_http_request_duration_seconds', help: 'API request duration', labelNames: ['method', 'route', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     enqueueToStart: new client.Histogram({ name: 'jobplane_job_enqueue_to_start_seconds', help: 'From the moment a job was due to the start of its attempt (workers in this process)', labelNames: ['queue', 'task'], buckets: LATENCY_BUCKETS, registers: [registry] }),
     runTime: new client.Histogram({ name: 'jobplane_job_run_seconds', help: 'Handler run time per attempt (workers in this process)', labelNames: ['queue', 'task', 'outcome'], buckets: LATENCY_BUCKETS, registers: [registry] }),

@@ -4,12 +4,14 @@ import { test } from 'node:test';
 import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
 import { getJob } from '../../src/db/queries/job-admin.js';
 import { addJob } from '../../src/engine/submit.js';
+import { createMetrics } from '../../src/server/metrics.js';
 import { as, testApp } from '../helpers/api.js';
 import { testDatabase } from '../helpers/db.js';
+import { eventually } from '../helpers/wait.js';
 
 // A remote worker speaks plain HTTP: everything below goes through fetch against a listening app.
 const db = await testDatabase();
-const app = await testApp(db);
+const app = await testApp(db, { metrics: createMetrics(db.pool) });
 // buildApp mounts the remote-worker routes (default lease 30 s).
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -39,6 +41,11 @@ async function call<T = Record<string, unknown>>(path: string, body: unknown, ke
 
 interface ClaimedJob { id: string; task: string; queue: string; payload: unknown; attempt: number; maxAttempts: number; leaseToken: string; timeoutMs: number | null; labels: Record<string, string> | null; createdAt: string; traceParent: string | null }
 
+/** Resolves once `n` long-polls are parked in the server (its /metrics gauge says so). */
+async function parked(n: number): Promise<void> {
+  await eventually(async () => (await (await fetch(`${base}/metrics`)).text()).includes(`\njobplane_remote_claims_waiting ${n}\n`), 10_000, 10);
+}
+
 async function register(tasks: string[], key = workerKey): Promise<string> {
   const res = await call<{ workerId: string; leaseMs: number; heartbeatMs: number }>('/register', { name: 'py-worker', tasks, zone: 'eu-1', labels: { lang: 'python' }, capacity: 4 }, key);
   assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -58,9 +65,8 @@ test('a remote worker registers, long-polls, logs, reports progress and complete
   const workerId = await register(['remote-echo']);
   const started = Date.now();
   const poll = call<{ jobs: ClaimedJob[] }>('/claim', { workerId, max: 10, waitMs: 20_000 });
-  // The protocol shows no sign that a long-poll is parked, so give it a moment to park: the test
-  // is about the submit waking it (if it had not parked yet it would still find the job).
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The submit must wake a parked poll, not be found by one still starting.
+  await parked(1);
   const traceParent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const submitted = await addJob(db.pool, { task: 'remote-echo', payload: { n: 21 }, labels: { team: 'a' } }, { tenantId: DEFAULT_TENANT_ID, traceParent });
   const claimed = await poll;
@@ -112,9 +118,10 @@ test('an empty long-poll answers no jobs after waitMs; a client that leaves ends
   assert.ok(Date.now() - started >= 1100);
   const controller = new AbortController();
   const left = call('/claim', { workerId, max: 1, waitMs: 30_000 }, workerKey, controller.signal).catch((e: unknown) => e);
-  // As above: let the request reach the server before the client leaves.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The request reached the server and parked; then the client leaves, and the poll is dropped.
+  await parked(1);
   controller.abort();
+  await parked(0);
   assert.ok((await left) instanceof Error);
   // A job submitted after the client left is not taken by the abandoned poll: the next worker to
   // ask gets it as its first attempt, on the lease token right after the fresh row's (a claim and
