@@ -25,6 +25,19 @@ export class ApiError extends Error {
   }
 }
 
+/** The problem's error for a form field (at its pointer or below it), or null. */
+export function problemField(error: unknown, pointer: string): { pointer: string; message: string } | null {
+  if (!(error instanceof ApiError)) return null;
+  return (error.problem.errors ?? []).find((e) => e.pointer === pointer || e.pointer.startsWith(`${pointer}/`)) ?? null;
+}
+
+/** What to show under a form field: the problem's error for it, or the problem itself when its code is about that field. */
+export function fieldError(error: unknown, pointer: string, codes: readonly string[] = []): string | null {
+  const hit = problemField(error, pointer);
+  if (hit) return hit.message;
+  return error instanceof ApiError && codes.includes(error.code) ? error.message : null;
+}
+
 export type Role = 'viewer' | 'manager' | 'admin';
 
 export interface Me {

@@ -5,7 +5,6 @@ import type { Logger } from '../core/deps.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
-import { actorOf } from '../core/access.js';
 import type { EventSink } from '../core/events.js';
 import { EventHub } from '../engine/event-hub.js';
 import { EventPublisher } from '../engine/events.js';
@@ -22,6 +21,7 @@ import { failureRoutes } from './routes/failures.js';
 import { statsRoutes } from './routes/stats.js';
 import { remoteWorkerRoutes } from './routes/remote-workers.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
+import { requestLogFields } from './plugins/request-log.js';
 import { installTracing } from './plugins/tracing.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
@@ -92,15 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // One line per request, with what an operator searches by: request id, tenant, actor, route.
   app.addHook('onResponse', async (request, reply) => {
-    const principal = request.principal;
-    const fields = {
-      requestId: request.id,
-      method: request.method,
-      route: request.routeOptions.url ?? request.url.split('?')[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10,
-      ...(principal ? { tenantId: principal.tenantId, actor: actorOf(principal) } : {}),
-    };
+    const fields = requestLogFields(request, reply);
     if (QUIET_ROUTES.test(request.url)) deps.logger.debug(fields, 'request');
     else deps.logger.info(fields, 'request');
   });

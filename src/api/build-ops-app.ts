@@ -4,6 +4,7 @@ import { uuidv7 } from '../db/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../server/metrics.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
+import { requestLogFields } from './plugins/request-log.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 
@@ -24,7 +25,7 @@ export interface OpsAppDeps {
 export async function buildOpsApp(deps: OpsAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ genReqId: () => uuidv7(), requestIdHeader: false, frameworkErrors: onFrameworkError });
   app.addHook('onResponse', async (request, reply) => {
-    deps.logger.debug({ requestId: request.id, method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'ops request');
+    deps.logger.debug(requestLogFields(request, reply), 'ops request');
   });
   installProblemHandlers(app, deps.logger);
   healthRoutes(app, deps.pool, deps.readiness);

@@ -19,6 +19,21 @@ export function Empty({ children }: { children: ReactNode }): ReactNode {
   return <div className="state empty">{children}</div>;
 }
 
+/**
+ * A loaded list's states: its error (with a retry), a spinner until the first answer, and `empty`
+ * (when given) once it answered with no items.
+ */
+export function ListStates({ list, empty }: { list: { data: readonly unknown[] | null; error: unknown; loading: boolean; reload: () => Promise<void> }; empty?: ReactNode }): ReactNode {
+  const { data, error, loading, reload } = list;
+  return (
+    <>
+      {error ? <ErrorBox error={error} onRetry={() => void reload()} /> : null}
+      {!data && loading && !error ? <Loading /> : null}
+      {data && data.length === 0 && empty !== undefined ? <Empty>{empty}</Empty> : null}
+    </>
+  );
+}
+
 /** An error as the user should read it: the API's detail and code, never a stack. */
 export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => void }): ReactNode {
   const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error);

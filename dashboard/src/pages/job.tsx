@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNod
 import { api, ApiError, type Job, type LogLine } from '../api';
 import { Confirm, ErrorBox, Field, JsonBlock, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../events';
+import { useResource } from '../hooks';
 import { ago, dateTime, duration } from '../format';
 import { Link } from '../router';
 import { useCan } from '../session';
@@ -14,28 +15,14 @@ type Action = 'cancel' | 'retry' | 'reschedule' | null;
 
 export function JobPage({ id }: { id: string }): ReactNode {
   const can = useCan();
-  const [job, setJob] = useState<Job | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  // Answers can arrive out of order (an event's refetch may overtake an action's answer, which
+  // waits for its audit entry): useResource shows only the latest load.
+  const { data: job, error, reload: loadJob } = useResource(() => api<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`), id);
   const [logs, setLogs] = useState<LogLine[]>([]);
   const [action, setAction] = useState<Action>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const lastLogId = useRef<string | null>(null);
-  // Answers can arrive out of order (an event's refetch may overtake an action's answer, which
-  // waits for its audit entry): only the latest load is shown.
-  const loads = useRef(0);
-
-  const loadJob = useCallback(async () => {
-    const mine = ++loads.current;
-    try {
-      const fresh = await api<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`);
-      if (mine !== loads.current) return;
-      setJob(fresh);
-      setError(null);
-    } catch (err) {
-      if (mine === loads.current) setError(err);
-    }
-  }, [id]);
 
   const loadLogs = useCallback(async () => {
     try {
@@ -52,10 +39,8 @@ export function JobPage({ id }: { id: string }): ReactNode {
   useEffect(() => {
     lastLogId.current = null;
     setLogs([]);
-    setJob(null);
-    void loadJob();
     void loadLogs();
-  }, [loadJob, loadLogs]);
+  }, [loadLogs]);
 
   const onEvent = useCallback(
     (event: LiveEvent) => {

@@ -4,8 +4,8 @@
  */
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
-import { api, ApiError } from '../api';
-import { Confirm, Empty, ErrorBox, Field, Loading, PageHeader } from '../components/ui';
+import { api, fieldError } from '../api';
+import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
 import { ago, dateTime } from '../format';
 import { useCan } from '../session';
 
@@ -40,7 +40,8 @@ function keyState(k: ApiKey, now: number): 'revoked' | 'expired' | 'active' {
 
 export function KeysPage(): ReactNode {
   const can = useCan();
-  const { data: keys, error, loading, reload: load } = useResource(async () => (await api<{ keys: ApiKey[] }>('GET', '/api/v1/keys')).keys);
+  const resource = useResource(async () => (await api<{ keys: ApiKey[] }>('GET', '/api/v1/keys')).keys);
+  const { data: keys, loading, reload: load } = resource;
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
@@ -94,9 +95,7 @@ export function KeysPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !revoking ? <ErrorBox error={actionError} /> : null}
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!keys && loading && !error ? <Loading /> : null}
-      {keys && list.length === 0 ? <Empty>No API keys yet. Programs and remote workers authenticate with one.</Empty> : null}
+      <ListStates list={resource} empty="No API keys yet. Programs and remote workers authenticate with one." />
       {list.length > 0 ? (
         <div className="table-wrap">
           <table aria-label="API keys" aria-busy={loading} className="stack">
@@ -236,11 +235,6 @@ function CreateKey({ onCancel, onCreated }: { onCancel: () => void; onCreated: (
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  const fieldError = (pointer: string): string | null => {
-    if (!(error instanceof ApiError)) return null;
-    const hit = (error.problem.errors ?? []).find((e) => e.pointer === pointer || e.pointer.startsWith(`${pointer}/`));
-    return hit ? hit.message : null;
-  };
 
   const today = new Date();
   const pad = (n: number): string => String(n).padStart(2, '0');
@@ -272,7 +266,7 @@ function CreateKey({ onCancel, onCreated }: { onCancel: () => void; onCreated: (
   return (
     <form className="panel" aria-labelledby="create-key-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="create-key-title">New API key</h2>
-      <Field label="Name" hint="What uses it, e.g. “billing service” or “worker eu-1”." error={fieldError('/name')}>
+      <Field label="Name" hint="What uses it, e.g. “billing service” or “worker eu-1”." error={fieldError(error, '/name')}>
         {(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} required maxLength={128} autoComplete="off" autoFocus />}
       </Field>
       <fieldset className="scopes">
@@ -288,9 +282,9 @@ function CreateKey({ onCancel, onCreated }: { onCancel: () => void; onCreated: (
           </div>
         ))}
         {scopes.size === 0 ? <div className="hint error-text">Choose at least one scope.</div> : null}
-        {fieldError('/scopes') ? <div className="hint error-text">{fieldError('/scopes')}</div> : null}
+        {fieldError(error, '/scopes') ? <div className="hint error-text">{fieldError(error, '/scopes')}</div> : null}
       </fieldset>
-      <Field label="Expires (optional)" hint="Empty: never. The key stops working at the end of that day." error={fieldError('/expiresAt')}>
+      <Field label="Expires (optional)" hint="Empty: never. The key stops working at the end of that day." error={fieldError(error, '/expiresAt')}>
         {(id) => <input id={id} type="date" min={minDate} value={expires} onChange={(e) => setExpires(e.target.value)} />}
       </Field>
       {error ? <ErrorBox error={error} /> : null}

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, JOB_STATUSES } from '../api';
-import { Confirm, Empty, ErrorBox, Field, Loading, PageHeader } from '../components/ui';
+import { Confirm, Empty, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../events';
 import { count } from '../format';
 import { useResource, useThrottled } from '../hooks';
@@ -28,7 +28,8 @@ const THROTTLE_MS = 2000;
 export function QueuesPage(): ReactNode {
   const can = useCan();
   const canWrite = can('queues:write');
-  const { data: queues, error, loading, reload: load, setData: setQueues } = useResource(async () => (await api<{ queues: Queue[] }>('GET', '/api/v1/queues')).queues);
+  const resource = useResource(async () => (await api<{ queues: Queue[] }>('GET', '/api/v1/queues')).queues);
+  const { data: queues, loading, reload: load, setData: setQueues } = resource;
   const [action, setAction] = useState<Action>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
@@ -76,8 +77,7 @@ export function QueuesPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !action ? <ErrorBox error={actionError} /> : null}
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!queues && loading && !error ? <Loading /> : null}
+      <ListStates list={resource} />
       {queues && queues.length === 0 ? (
         <Empty>
           No queues yet. A queue appears when the first job is submitted to it{can('jobs:write') ? <> — <Link to="/submit">submit a job</Link></> : null}.

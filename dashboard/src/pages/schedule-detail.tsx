@@ -2,10 +2,11 @@
  * One schedule: its configuration, the next 10 fire times in its zone (and the viewer's), its runs
  * with the job each started or why it was skipped, and pause/resume, trigger, edit, delete.
  */
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
 import { Confirm, ErrorBox, JsonBlock, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../events';
+import { useResource } from '../hooks';
 import { dateTime, shortId } from '../format';
 import { Link, navigate } from '../router';
 import { useCan } from '../session';
@@ -36,50 +37,25 @@ export function ScheduleDetailPage({ id }: { id: string }): ReactNode {
   const can = useCan();
   const canWrite = can('schedules:write');
   const path = `/api/v1/schedules/${encodeURIComponent(id)}`;
-  const [schedule, setSchedule] = useState<Schedule | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [preview, setPreview] = useState<SchedulePreview | null>(null);
-  const [previewError, setPreviewError] = useState<unknown>(null);
-  const [runs, setRuns] = useState<ScheduleRun[] | null>(null);
-  const [runsError, setRunsError] = useState<unknown>(null);
+  // Each shows only its latest load: an event's refetch and an action's refetch may cross.
+  const scheduleResource = useResource(() => api<Schedule>('GET', path), path);
+  const previewResource = useResource(() => api<SchedulePreview>('GET', `${path}/preview`, { query: { count: 10 } }), path);
+  const runsResource = useResource(async () => (await api<{ runs: ScheduleRun[] }>('GET', `${path}/runs`, { query: { limit: 50 } })).runs, path);
+  const { data: schedule } = scheduleResource;
+  const { data: preview, error: previewError } = previewResource;
+  const { data: runs, error: runsError, reload: loadRuns } = runsResource;
+  const [deleted, setDeleted] = useState(false);
+  const error = deleted ? new ApiError(404, { code: 'SCHEDULE_NOT_FOUND', detail: 'This schedule was deleted.' }) : scheduleResource.error;
   const [action, setAction] = useState<Action>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const [message, setMessage] = useState<ReactNode>(null);
 
-  // Only the latest load is shown: an event's refetch and an action's refetch may cross.
-  const loads = useRef(0);
+  const { reload: reloadScheduleNow } = scheduleResource;
+  const { reload: reloadPreviewNow } = previewResource;
   const loadSchedule = useCallback(async () => {
-    const mine = ++loads.current;
-    try {
-      const fresh = await api<Schedule>('GET', path);
-      if (mine !== loads.current) return;
-      setSchedule(fresh);
-      setError(null);
-    } catch (err) {
-      if (mine === loads.current) setError(err);
-    }
-    try {
-      setPreview(await api<SchedulePreview>('GET', `${path}/preview`, { query: { count: 10 } }));
-      setPreviewError(null);
-    } catch (err) {
-      setPreviewError(err);
-    }
-  }, [path]);
-
-  const loadRuns = useCallback(async () => {
-    try {
-      setRuns((await api<{ runs: ScheduleRun[] }>('GET', `${path}/runs`, { query: { limit: 50 } })).runs);
-      setRunsError(null);
-    } catch (err) {
-      setRunsError(err);
-    }
-  }, [path]);
-
-  useEffect(() => {
-    void loadSchedule();
-    void loadRuns();
-  }, [loadSchedule, loadRuns]);
+    await Promise.all([reloadScheduleNow(), reloadPreviewNow()]);
+  }, [reloadScheduleNow, reloadPreviewNow]);
 
   const reloadSchedule = useThrottled(() => void loadSchedule(), 1000);
   const reloadRuns = useThrottled(() => void loadRuns(), 1000);
@@ -87,7 +63,7 @@ export function ScheduleDetailPage({ id }: { id: string }): ReactNode {
     (event: LiveEvent) => {
       if (event.type === 'schedule' || event.type === 'reset') {
         if (event.data.action === 'deleted') {
-          setError(new ApiError(404, { code: 'SCHEDULE_NOT_FOUND', detail: 'This schedule was deleted.' }));
+          setDeleted(true);
           return;
         }
         reloadSchedule();

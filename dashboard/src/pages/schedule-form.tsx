@@ -3,7 +3,7 @@
  * timing in words and previews the next fire times in the chosen zone (POST /schedules/preview).
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError } from '../api';
+import { api, ApiError, fieldError } from '../api';
 import { ErrorBox, Field, Loading, PageHeader } from '../components/ui';
 import { Link, navigate } from '../router';
 import { useCan } from '../session';
@@ -197,20 +197,12 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
   }, [timingKey]);
 
   /** A field's error: from the submit's problem (by JSON pointer or code), else from the live preview. */
-  const problemFor = (problem: ApiError | null, pointer: string, codes: string[]): string | null => {
-    if (!problem) return null;
-    const hit = (problem.problem.errors ?? []).find((e) => e.pointer === pointer || e.pointer.startsWith(`${pointer}/`));
-    if (hit) return hit.message;
-    if (codes.includes(problem.code)) return problem.message;
-    return null;
-  };
-  const submitProblem = error instanceof ApiError ? error : null;
-  const fieldError = (pointer: string, codes: string[] = []): string | null => problemFor(submitProblem, pointer, codes);
-  const cronError = f.kind === 'cron' ? (problemFor(previewError, '/cron', ['CRON_INVALID', 'CRON_NEVER_FIRES']) ?? fieldError('/cron', ['CRON_INVALID', 'CRON_NEVER_FIRES'])) : null;
+  const submitError = (pointer: string, codes: string[] = []): string | null => fieldError(error, pointer, codes);
+  const cronError = f.kind === 'cron' ? (fieldError(previewError, '/cron', ['CRON_INVALID', 'CRON_NEVER_FIRES']) ?? submitError('/cron', ['CRON_INVALID', 'CRON_NEVER_FIRES'])) : null;
   const intervalError = f.kind === 'interval'
-    ? Number.isNaN(intervalMs) ? 'Enter a number.' : (problemFor(previewError, '/intervalMs', ['SCHEDULE_INVALID']) ?? fieldError('/intervalMs', ['SCHEDULE_INVALID']))
+    ? Number.isNaN(intervalMs) ? 'Enter a number.' : (fieldError(previewError, '/intervalMs', ['SCHEDULE_INVALID']) ?? submitError('/intervalMs', ['SCHEDULE_INVALID']))
     : null;
-  const zoneError = problemFor(previewError, '/timezone', ['TIMEZONE_INVALID']) ?? fieldError('/timezone', ['TIMEZONE_INVALID']);
+  const zoneError = fieldError(previewError, '/timezone', ['TIMEZONE_INVALID']) ?? submitError('/timezone', ['TIMEZONE_INVALID']);
   // A preview problem that no field shows (e.g. "give exactly one of cron or intervalMs").
   const otherPreviewError = previewError && !cronError && !intervalError && !zoneError ? previewError : null;
 
@@ -264,10 +256,10 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
       <PageHeader title={title} />
       <form className="panel sched-form" onSubmit={(e) => void submit(e)} aria-label={title} noValidate>
         <div className="grid">
-          <Field label="Name" hint="Letters, digits and . _ : - ; unique among your schedules." error={fieldError('/name', ['SCHEDULE_NAME_TAKEN'])}>
+          <Field label="Name" hint="Letters, digits and . _ : - ; unique among your schedules." error={submitError('/name', ['SCHEDULE_NAME_TAKEN'])}>
             {(fid) => <input id={fid} value={f.name} onChange={(e) => set('name', e.target.value)} required maxLength={128} autoComplete="off" placeholder="e.g. nightly-report" />}
           </Field>
-          <Field label="Description (optional)" error={fieldError('/description')}>
+          <Field label="Description (optional)" error={submitError('/description')}>
             {(fid) => <input id={fid} value={f.description} onChange={(e) => set('description', e.target.value)} maxLength={2000} />}
           </Field>
         </div>
@@ -348,7 +340,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
         </fieldset>
 
         <div className="grid">
-          <Field label="Task" hint="The task each fire submits; workers must know it." error={fieldError('/task')}>
+          <Field label="Task" hint="The task each fire submits; workers must know it." error={submitError('/task')}>
             {(fid) => (
               <>
                 <input id={fid} list={`${fid}-tasks`} value={f.task} onChange={(e) => set('task', e.target.value)} required maxLength={128} autoComplete="off" />
@@ -360,16 +352,16 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
               </>
             )}
           </Field>
-          <Field label="Queue" error={fieldError('/queue')}>
+          <Field label="Queue" error={submitError('/queue')}>
             {(fid) => <input id={fid} value={f.queue} onChange={(e) => set('queue', e.target.value)} maxLength={128} autoComplete="off" />}
           </Field>
         </div>
-        <Field label="Payload (JSON)" hint="Given to every job this schedule submits." error={parsed.ok ? fieldError('/payload') : `Not valid JSON: ${parsed.message}`}>
+        <Field label="Payload (JSON)" hint="Given to every job this schedule submits." error={parsed.ok ? submitError('/payload') : `Not valid JSON: ${parsed.message}`}>
           {(fid) => <textarea id={fid} value={f.payload} onChange={(e) => set('payload', e.target.value)} spellCheck={false} aria-invalid={!parsed.ok} />}
         </Field>
 
         <div className="grid">
-          <Field label="Misfire policy" hint={misfire?.explain} error={fieldError('/misfirePolicy')}>
+          <Field label="Misfire policy" hint={misfire?.explain} error={submitError('/misfirePolicy')}>
             {(fid) => (
               <select id={fid} value={f.misfirePolicy} onChange={(e) => set('misfirePolicy', e.target.value)}>
                 {MISFIRE_POLICIES.map((p) => (
@@ -381,11 +373,11 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
             )}
           </Field>
           {f.misfirePolicy === 'catch-up' ? (
-            <Field label="Catch up at most" hint="1 to 1000 missed fires." error={fieldError('/catchUpMax')}>
+            <Field label="Catch up at most" hint="1 to 1000 missed fires." error={submitError('/catchUpMax')}>
               {(fid) => <input id={fid} type="number" min={1} max={1000} step={1} value={f.catchUpMax} onChange={(e) => set('catchUpMax', e.target.value)} />}
             </Field>
           ) : null}
-          <Field label="Overlap policy" hint={overlap?.explain} error={fieldError('/overlapPolicy')}>
+          <Field label="Overlap policy" hint={overlap?.explain} error={submitError('/overlapPolicy')}>
             {(fid) => (
               <select id={fid} value={f.overlapPolicy} onChange={(e) => set('overlapPolicy', e.target.value)}>
                 {OVERLAP_POLICIES.map((p) => (
@@ -398,7 +390,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
           </Field>
         </div>
         <div className="grid">
-          <Field label="Misfire grace (seconds)" hint="A fire this late still counts as on time; later ones follow the misfire policy." error={fieldError('/misfireGraceMs')}>
+          <Field label="Misfire grace (seconds)" hint="A fire this late still counts as on time; later ones follow the misfire policy." error={submitError('/misfireGraceMs')}>
             {(fid) => <input id={fid} type="number" min={0} max={86_400} step={1} value={f.graceS} onChange={(e) => set('graceS', e.target.value)} />}
           </Field>
         </div>
@@ -406,13 +398,13 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
         <fieldset className="sched-job-options">
           <legend>Options of each job (empty = the job defaults)</legend>
           <div className="grid">
-            <Field label="Priority" hint="-1000 to 1000; higher runs first. Default 0." error={fieldError('/jobOptions/priority')}>
+            <Field label="Priority" hint="-1000 to 1000; higher runs first. Default 0." error={submitError('/jobOptions/priority')}>
               {(fid) => <input id={fid} type="number" min={-1000} max={1000} step={1} value={f.priority} onChange={(e) => set('priority', e.target.value)} />}
             </Field>
-            <Field label="Max attempts" hint="1 to 1000. Default 3." error={fieldError('/jobOptions/maxAttempts')}>
+            <Field label="Max attempts" hint="1 to 1000. Default 3." error={submitError('/jobOptions/maxAttempts')}>
               {(fid) => <input id={fid} type="number" min={1} max={1000} step={1} value={f.maxAttempts} onChange={(e) => set('maxAttempts', e.target.value)} />}
             </Field>
-            <Field label="Timeout (seconds)" hint="Per attempt. Default: none." error={fieldError('/jobOptions/timeoutMs')}>
+            <Field label="Timeout (seconds)" hint="Per attempt. Default: none." error={submitError('/jobOptions/timeoutMs')}>
               {(fid) => <input id={fid} type="number" min={0.001} step="any" value={f.timeoutS} onChange={(e) => set('timeoutS', e.target.value)} />}
             </Field>
           </div>

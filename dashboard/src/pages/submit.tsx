@@ -1,6 +1,6 @@
 /** Submit a job: task, queue, JSON payload (checked as you type), run at, priority, attempts. */
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, type Job } from '../api';
+import { api, problemField, type Job } from '../api';
 import { ErrorBox, Field, PageHeader } from '../components/ui';
 import { navigate } from '../router';
 
@@ -26,8 +26,7 @@ export function SubmitPage(): ReactNode {
   }, [payload]);
 
   const fieldError = (pointer: string): string | null => {
-    if (!(error instanceof ApiError)) return null;
-    const hit = (error.problem.errors ?? []).find((e) => e.pointer === pointer || e.pointer.startsWith(`${pointer}/`));
+    const hit = problemField(error, pointer);
     return hit ? `${hit.pointer}: ${hit.message}` : null;
   };
 

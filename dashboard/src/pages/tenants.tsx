@@ -4,8 +4,8 @@
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
-import { api, ApiError } from '../api';
-import { Empty, ErrorBox, Field, Loading, PageHeader } from '../components/ui';
+import { api, fieldError } from '../api';
+import { ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan } from '../session';
 
@@ -19,7 +19,8 @@ interface Tenant {
 
 export function TenantsPage(): ReactNode {
   const can = useCan();
-  const { data: tenants, error, loading, reload } = useResource(async () => (await api<{ tenants: Tenant[] }>('GET', '/api/v1/tenants')).tenants);
+  const resource = useResource(async () => (await api<{ tenants: Tenant[] }>('GET', '/api/v1/tenants')).tenants);
+  const { data: tenants, loading, reload } = resource;
   const [creating, setCreating] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
 
@@ -48,9 +49,7 @@ export function TenantsPage(): ReactNode {
       <div className="live-msg" aria-live="polite">
         {message ? <span role="status">{message}</span> : null}
       </div>
-      {error ? <ErrorBox error={error} onRetry={() => void reload()} /> : null}
-      {!tenants && loading && !error ? <Loading /> : null}
-      {tenants && list.length === 0 ? <Empty>No tenants.</Empty> : null}
+      <ListStates list={resource} empty="No tenants." />
       {list.length > 0 ? (
         <div className="table-wrap">
           <table aria-label="Tenants" aria-busy={loading} className="stack">
@@ -91,12 +90,6 @@ function CreateTenant({ onCancel, onCreated }: { onCancel: () => void; onCreated
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  const fieldError = (pointer: string, code?: string): string | null => {
-    if (!(error instanceof ApiError)) return null;
-    const hit = (error.problem.errors ?? []).find((e) => e.pointer === pointer);
-    if (hit) return hit.message;
-    return code && error.code === code ? error.message : null;
-  };
   const tooShort = password.length > 0 && password.length < 12;
 
   const submit = async (e: FormEvent): Promise<void> => {
@@ -115,15 +108,15 @@ function CreateTenant({ onCancel, onCreated }: { onCancel: () => void; onCreated
     }
   };
 
-  const slugError = fieldError('/slug', 'TENANT_SLUG_TAKEN');
-  const usernameError = fieldError('/admin/username', 'USERNAME_TAKEN');
+  const slugError = fieldError(error, '/slug', ['TENANT_SLUG_TAKEN']);
+  const usernameError = fieldError(error, '/admin/username', ['USERNAME_TAKEN']);
   const shownInFields = slugError !== null || usernameError !== null;
 
   return (
     <form className="panel" aria-labelledby="create-tenant-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="create-tenant-title">New tenant</h2>
       <div className="grid">
-        <Field label="Name" error={fieldError('/name')}>
+        <Field label="Name" error={fieldError(error, '/name')}>
           {(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" required maxLength={200} autoFocus />}
         </Field>
         <Field label="Slug" hint="Lower-case letters, digits and dashes; unique." error={slugError}>
@@ -135,7 +128,7 @@ function CreateTenant({ onCancel, onCreated }: { onCancel: () => void; onCreated
         <Field label="Admin username" hint="Usernames are unique across tenants." error={usernameError}>
           {(id) => <input id={id} value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required maxLength={64} />}
         </Field>
-        <Field label="Admin password" hint="At least 12 characters." error={tooShort ? 'At least 12 characters.' : fieldError('/admin/password')}>
+        <Field label="Admin password" hint="At least 12 characters." error={tooShort ? 'At least 12 characters.' : fieldError(error, '/admin/password')}>
           {(id) => <input id={id} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required maxLength={256} />}
         </Field>
       </div>

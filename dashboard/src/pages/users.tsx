@@ -4,8 +4,8 @@
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
-import { api, ApiError, type Role } from '../api';
-import { Confirm, Empty, ErrorBox, Field, Loading, PageHeader } from '../components/ui';
+import { api, fieldError, type Role } from '../api';
+import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan, useMe } from '../session';
 
@@ -33,7 +33,8 @@ type Pending = { kind: 'delete' | 'disable' | 'enable'; user: User } | { kind: '
 export function UsersPage(): ReactNode {
   const can = useCan();
   const me = useMe();
-  const { data: users, error, loading, reload: load } = useResource(async () => (await api<{ users: User[] }>('GET', '/api/v1/users')).users);
+  const resource = useResource(async () => (await api<{ users: User[] }>('GET', '/api/v1/users')).users);
+  const { data: users, loading, reload: load } = resource;
   const [creating, setCreating] = useState(false);
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
@@ -88,9 +89,7 @@ export function UsersPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !pending ? <ErrorBox error={actionError} /> : null}
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!users && loading && !error ? <Loading /> : null}
-      {users && list.length === 0 ? <Empty>No users.</Empty> : null}
+      <ListStates list={resource} empty="No users." />
       {list.length > 0 ? (
         <div className="table-wrap">
           <table aria-label="Users" aria-busy={loading} className="stack">
@@ -190,11 +189,6 @@ function CreateUser({ onCancel, onCreated }: { onCancel: () => void; onCreated: 
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  const fieldError = (pointer: string): string | null => {
-    if (!(error instanceof ApiError)) return null;
-    const hit = (error.problem.errors ?? []).find((e) => e.pointer === pointer);
-    return hit ? hit.message : null;
-  };
   const tooShort = password.length > 0 && password.length < 12;
 
   const submit = async (e: FormEvent): Promise<void> => {
@@ -214,13 +208,13 @@ function CreateUser({ onCancel, onCreated }: { onCancel: () => void; onCreated: 
     <form className="panel" aria-labelledby="create-user-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="create-user-title">New user</h2>
       <div className="grid">
-        <Field label="Username" error={fieldError('/username')}>
+        <Field label="Username" error={fieldError(error, '/username')}>
           {(id) => <input id={id} value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required maxLength={64} autoFocus />}
         </Field>
-        <Field label="Password" hint="At least 12 characters." error={tooShort ? 'At least 12 characters.' : fieldError('/password')}>
+        <Field label="Password" hint="At least 12 characters." error={tooShort ? 'At least 12 characters.' : fieldError(error, '/password')}>
           {(id) => <input id={id} type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" required maxLength={256} />}
         </Field>
-        <Field label="Role" hint={ROLE_HINT[role]} error={fieldError('/role')}>
+        <Field label="Role" hint={ROLE_HINT[role]} error={fieldError(error, '/role')}>
           {(id) => (
             <select id={id} value={role} onChange={(e) => setRole(e.target.value as Role)}>
               {ROLES.map((r) => (
