@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     const concurrency = Math.max(2, availableParallelism() * 2);
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files],
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
       { stdio: 'inherit', env: { ...process.env, JOBPLANE_TEST_ADMIN_URL: admin, JOBPLANE_TEST_TEMPLATE: template } },
     );
     return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
