@@ -1,3 +1,4 @@
+import { parseCidr } from '../core/ip-ranges.js';
 import { AppError } from '../errors/index.js';
 import { SETTINGS, type Setting } from './settings.js';
 
@@ -18,7 +19,19 @@ export interface Config {
   jwtSecret: string | null;
   apiKeyPepper: string | null;
   accessTokenTtlMs: number;
+  secretsKeys: readonly string[];
+  secretsActiveKey: string | null;
+  trustedProxies: readonly string[];
+  maxConnectionsPerAddress: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   sseMaxStreams: number;
+  /** Null: half of sseMaxStreams. */
+  sseMaxStreamsPerTenant: number | null;
+  sseMaxStreamsPerPrincipal: number;
+  metricsToken: string | null;
   logLevel: string;
   logFormat: 'auto' | 'json' | 'pretty';
   workerConcurrency: number;
@@ -100,9 +113,41 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   }
   if (values.opsPort !== null && values.opsPort === values.port && values.opsPort !== 0 && roles.includes('api')) errors.push('JOBPLANE_OPS_PORT must differ from PORT when this process runs the api role');
   if ((values.leaseMs as number) < 1000) errors.push('JOBPLANE_LEASE must be at least 1s');
+  errors.push(...secretsKeyProblems(values.secretsKeys as string[], values.secretsActiveKey as string | null));
+  const badProxies = (values.trustedProxies as string[]).filter((p) => parseCidr(p) === null);
+  if (badProxies.length > 0) errors.push(`JOBPLANE_TRUSTED_PROXIES has entries that are not addresses or CIDRs: ${badProxies.join(', ')}`);
+  const token = values.metricsToken as string | null;
+  if (token !== null && token.length < 16) errors.push('JOBPLANE_METRICS_TOKEN must be at least 16 characters');
+  if ((values.sseMaxStreams as number) < 1) errors.push('SSE_MAX_STREAMS must be at least 1');
+  for (const [key, env] of [['sseMaxStreamsPerTenant', 'SSE_MAX_STREAMS_PER_TENANT'], ['sseMaxStreamsPerPrincipal', 'SSE_MAX_STREAMS_PER_USER']] as const) {
+    if (values[key] !== null && (values[key] as number) < 1) errors.push(`${env} must be at least 1`);
+  }
+  for (const [key, env] of [['headersTimeoutMs', 'JOBPLANE_HEADERS_TIMEOUT'], ['requestTimeoutMs', 'JOBPLANE_REQUEST_TIMEOUT'], ['idleTimeoutMs', 'JOBPLANE_IDLE_TIMEOUT'], ['keepAliveTimeoutMs', 'JOBPLANE_KEEP_ALIVE_TIMEOUT']] as const) {
+    if ((values[key] as number) < 1000) errors.push(`${env} must be at least 1s`);
+  }
   if (errors.length > 0) throw new AppError('CONFIG_INVALID', `invalid configuration:\n  - ${errors.join('\n  - ')}`);
   const databaseUrl = (values.databaseUrl as string | null) ?? urlFromParts(values);
   return Object.freeze({ ...(values as unknown as Config), databaseUrl, roles: roles as Role[] });
+}
+
+/** A JOBPLANE_SECRETS_KEYS entry: `id:base64` of exactly 32 bytes. */
+const SECRETS_KEY_ENTRY = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/_-]+={0,2})$/;
+
+/** What is wrong with the secrets keys (never echoing key material). */
+function secretsKeyProblems(entries: readonly string[], active: string | null): string[] {
+  const problems: string[] = [];
+  const ids: string[] = [];
+  entries.forEach((entry, i) => {
+    const m = SECRETS_KEY_ENTRY.exec(entry);
+    if (!m || Buffer.from(m[2]!, 'base64').length !== 32) {
+      problems.push(`JOBPLANE_SECRETS_KEYS entry ${i + 1} must be id:base64 of 32 bytes (e.g. k1:$(openssl rand -base64 32))`);
+      return;
+    }
+    if (ids.includes(m[1]!)) problems.push(`JOBPLANE_SECRETS_KEYS names key id "${m[1]!}" twice`);
+    ids.push(m[1]!);
+  });
+  if (active !== null && !ids.includes(active)) problems.push(`JOBPLANE_SECRETS_ACTIVE_KEY "${active}" is not an id in JOBPLANE_SECRETS_KEYS`);
+  return problems;
 }
 
 function urlFromParts(v: Record<string, unknown>): string | null {

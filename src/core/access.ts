@@ -45,14 +45,18 @@ export type Permission =
   | 'workers:read'
   | 'worker'
   | 'audit:read'
+  /** Names and metadata of the tenant's secrets, never their values. */
+  | 'secrets:read'
+  /** Setting and deleting secrets. */
+  | 'secrets:write'
   | 'admin'
   /** Creating and listing tenants: no role or scope grants it, only the `superadmin` flag. */
   | 'tenants';
 
 const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: ['jobs:read', 'schedules:read', 'queues:read', 'workers:read'],
-  manager: ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'queues:read', 'workers:read'],
-  admin: ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'queues:read', 'queues:write', 'workers:read', 'audit:read', 'admin'],
+  manager: ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'queues:read', 'workers:read', 'secrets:read'],
+  admin: ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'queues:read', 'queues:write', 'workers:read', 'audit:read', 'secrets:read', 'secrets:write', 'admin'],
 };
 
 const SCOPE_PERMISSIONS: Readonly<Record<Scope, readonly Permission[]>> = {
@@ -60,7 +64,7 @@ const SCOPE_PERMISSIONS: Readonly<Record<Scope, readonly Permission[]>> = {
   'jobs:write': ['jobs:read', 'jobs:write'],
   'schedules:write': ['schedules:read', 'schedules:write'],
   worker: ['worker'],
-  admin: ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'queues:read', 'queues:write', 'workers:read', 'audit:read', 'admin'],
+  admin: ['jobs:read', 'jobs:write', 'schedules:read', 'schedules:write', 'queues:read', 'queues:write', 'workers:read', 'audit:read', 'secrets:read', 'secrets:write', 'admin'],
 };
 
 /** Whether a principal holds a permission. */
