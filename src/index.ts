@@ -30,7 +30,7 @@ export type { QueueSettings } from './db/queries/queues.js';
 export type { Queryable } from './db/pool.js';
 export { AppError, isAppError, ERROR_CODES, type ErrorCode, PermanentError, RetryAfterError, CancelError } from './errors/index.js';
 export { DEFAULT_TENANT_ID } from './core/tenants.js';
-export { JobplaneClient, ApiError, type ClientOptions, type ApiJob, type ApiJobSubmit, type ApiSchedule, type ApiEvent, type TenantInfo } from './client/client.js';
+export { JobplaneClient, ApiError, type ClientOptions, type ApiJob, type ApiJobSubmit, type ApiSchedule, type ApiEvent, type TenantInfo, type ApiSecret } from './client/client.js';
 export type { Role, Scope } from './core/access.js';
 
 /** Options for {@link createJobplane}. */
@@ -42,6 +42,10 @@ export interface JobplaneOptions {
   migrate?: boolean;
   /** Pool size. @defaultValue 10 */
   poolMax?: number;
+  /** Keys that decrypt tenant secrets for this facade's workers (JOBPLANE_SECRETS_KEYS, `id:base64`). @defaultValue the database-kept key */
+  secretsKeys?: readonly string[];
+  /** Id of the key that encrypts (JOBPLANE_SECRETS_ACTIVE_KEY). @defaultValue the first key */
+  secretsActiveKey?: string | null;
 }
 
 /** A connection to Jobplane through PostgreSQL (no server needed). */
@@ -130,7 +134,12 @@ export async function createJobplane(options: JobplaneOptions): Promise<Jobplane
       counts: () => countJobs(pool, tenantId),
     },
     worker(workerOptions) {
-      const worker = createWorker({ ...workerOptions, pool });
+      const worker = createWorker({
+        ...(options.secretsKeys ? { secretsKeys: options.secretsKeys } : {}),
+        ...(options.secretsActiveKey !== undefined ? { secretsActiveKey: options.secretsActiveKey } : {}),
+        ...workerOptions,
+        pool,
+      });
       workers.push(worker);
       return worker;
     },

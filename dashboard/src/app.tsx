@@ -12,6 +12,8 @@ import { LoginPage } from './pages/login';
 import { OverviewPage } from './pages/overview';
 import { QueuesPage } from './pages/queues';
 import { SchedulesPage } from './pages/schedules';
+import { SecretsPage } from './pages/secrets';
+import { AccountPage } from './pages/account';
 import { SubmitPage } from './pages/submit';
 import { TenantsPage } from './pages/tenants';
 import { UsersPage } from './pages/users';
@@ -75,6 +77,8 @@ function Routes(): ReactNode {
   if (path === '/audit') return <AuditPage />;
   if (path === '/users') return <UsersPage />;
   if (path === '/keys') return <KeysPage />;
+  if (path === '/secrets') return <SecretsPage />;
+  if (path === '/account') return <AccountPage />;
   if (path === '/tenants') return <TenantsPage />;
   return (
     <div className="state">

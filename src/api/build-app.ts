@@ -9,9 +9,11 @@ import type { EventSink } from '../core/events.js';
 import { EventHub } from '../engine/event-hub.js';
 import { EventPublisher } from '../engine/events.js';
 import type { JobProducer } from '../engine/producer.js';
+import { createSecretService, type SecretService } from '../engine/secrets/index.js';
 import type { Metrics } from '../server/metrics.js';
-import { metricsRoutes } from './routes/metrics.js';
+import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
 import { createAuditor } from './plugins/audit.js';
+import { DEFAULT_HTTP_TIMEOUTS, limitConnectionsPerAddress, timeoutServerOptions, trustProxyOption } from './plugins/http-limits.js';
 import { installAuth, type Authenticator } from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
@@ -26,9 +28,11 @@ import { installTracing } from './plugins/tracing.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
-import { Job, JobSubmit, jobRoutes, type BuiltinTaskCheck } from './routes/jobs.js';
+import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
+import { DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../engine/submit-checks.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { secretRoutes } from './routes/secrets.js';
 import { Problem } from './schemas/common.js';
 import { Schedule, ScheduleCreate, SchedulePatch } from './schemas/schedules.js';
 
@@ -41,8 +45,26 @@ export interface AppDeps {
   /** Replaces `identity.authenticate` (tests use fixed principals). */
   authenticate?: Authenticator;
   logger: Logger;
-  /** Prometheus metrics; when given, /metrics serves them and requests are timed. */
+  /** Prometheus metrics; when given, requests are timed (and /metrics serves them with `metricsToken`). */
   metrics?: Metrics;
+  /**
+   * Serve /metrics on this app to `Authorization: Bearer <metricsToken>` (others get 401). Null:
+   * no /metrics route here (404), since the metrics name every tenant's queues; the operations
+   * listener serves them. @defaultValue null
+   */
+  metricsToken?: string | null;
+  /** Reverse proxies (addresses or CIDRs) whose X-Forwarded-For sets `request.ip`; empty: none. @defaultValue [] */
+  trustedProxies?: readonly string[];
+  /** Open connections one client address may hold on the listening server; trusted proxies are exempt; 0 = no cap. @defaultValue 64 */
+  maxConnectionsPerAddress?: number;
+  /** Time to receive a request's headers. @defaultValue 10000 */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (not the response: streams and long-polls last longer). @defaultValue 30000 */
+  requestTimeoutMs?: number;
+  /** A connection silent in both directions this long is closed. Keep it above the SSE ping (15 s) and the longest long-poll (30 s). @defaultValue 75000 */
+  idleTimeoutMs?: number;
+  /** Time a kept-alive connection waits for its next request. @defaultValue 5000 */
+  keepAliveTimeoutMs?: number;
   /** A worker whose heartbeat is older than this is not listed as live. @defaultValue 45000 */
   workerStaleMs?: number;
   /** Largest request body in bytes. @defaultValue 1 MiB */
@@ -51,8 +73,22 @@ export interface AppDeps {
   liveEvents?: EventSink;
   /** SSE streams this process serves at once. @defaultValue 1000 */
   maxEventStreams?: number;
-  /** Built-in tasks whose payloads are checked at submit time (what the workers run). */
-  builtinTasks?: BuiltinTaskCheck;
+  /** SSE streams one tenant holds at once; null: half of maxEventStreams, at least 1. @defaultValue null */
+  maxEventStreamsPerTenant?: number | null;
+  /** SSE streams one user or API key holds at once. @defaultValue 10 */
+  maxEventStreamsPerPrincipal?: number;
+  /**
+   * Tenant secrets (give the process's service, built with the configured keys). When absent, one
+   * on `pool` with the database-kept key (tests, embedded use).
+   */
+  secrets?: SecretService;
+  /**
+   * What submits and schedules are checked against: disabled tasks, built-in payloads (what the
+   * workers run), http targets. @defaultValue `shell` disabled, nothing else checked
+   */
+  submitPolicy?: SubmitPolicy;
+  /** Run when the app closes, after its own hooks (what the caller started for it, e.g. the revoked-session list). */
+  onClose?: () => Promise<void>;
   /** Serve the demo's echo endpoint at /demo/echo (`jobplane start --demo`). */
   demo?: boolean;
   /** The dashboard's build folder; null serves no dashboard. @defaultValue dashboard/dist of this package */
@@ -75,14 +111,28 @@ const OPENAPI_INFO = {
  * document at /api/v1/openapi.json (browsable at /api/docs).
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const trustedProxies = deps.trustedProxies ?? [];
+  const idleTimeoutMs = deps.idleTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.idleMs;
   const app = Fastify({
+    // Slow clients (slowloris) must not hold connections: headers, whole request, silence and
+    // keep-alive each have a deadline. None bounds a response, so event streams and long-polls live on.
+    ...timeoutServerOptions({
+      headersMs: deps.headersTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.headersMs,
+      requestMs: deps.requestTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.requestMs,
+      idleMs: idleTimeoutMs,
+      keepAliveMs: deps.keepAliveTimeoutMs ?? DEFAULT_HTTP_TIMEOUTS.keepAliveMs,
+    }),
+    trustProxy: trustProxyOption(trustedProxies),
     bodyLimit: deps.bodyLimit ?? 1_048_576,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     genReqId: () => uuidv7(),
     requestIdHeader: false,
     frameworkErrors: onFrameworkError,
+    // Names (queues, secrets) may be 128 characters; the router's default cut-off is 100.
+    routerOptions: { maxParamLength: 256 },
   });
+  limitConnectionsPerAddress(app.server, { maxPerAddress: deps.maxConnectionsPerAddress ?? 64, trustedProxies, logger: deps.logger });
   installTracing(app);
   installValidation(app);
   // JSON only: a text/plain body is a 415, not a string that fails validation later.
@@ -128,14 +178,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     liveEvents = own;
   }
   healthRoutes(app, deps.pool);
-  if (deps.metrics) metricsRoutes(app, deps.metrics);
-  identityRoutes(app, deps.identity, audit, deps.pool);
-  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, ...(deps.builtinTasks ? { builtinTasks: deps.builtinTasks } : {}) });
-  scheduleRoutes(app, deps.pool, audit, liveEvents);
+  if (deps.metrics) {
+    recordRequestDurations(app, deps.metrics);
+    if (deps.metricsToken) metricsRoutes(app, deps.metrics, { token: deps.metricsToken });
+  }
+  identityRoutes(app, deps.identity, audit);
+  const submitPolicy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
+  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, submitPolicy });
+  scheduleRoutes(app, deps.pool, audit, liveEvents, submitPolicy);
   queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
   auditRoutes(app, deps.pool);
   statsRoutes(app, deps.pool);
   failureRoutes(app, { pool: deps.pool, audit, liveEvents });
+  secretRoutes(app, deps.secrets ?? createSecretService({ pool: deps.pool, logger: deps.logger }), audit);
   const remoteWorkers = remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
   if (deps.metrics) {
     const waiting = (): number => remoteWorkers.waiting;
@@ -149,7 +204,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const hub = new EventHub({ pool: deps.pool, logger: deps.logger });
   await hub.start();
   app.addHook('onClose', async () => hub.stop());
-  eventRoutes(app, { pool: deps.pool, hub, ...(deps.maxEventStreams ? { maxStreams: deps.maxEventStreams } : {}) });
+  eventRoutes(app, {
+    pool: deps.pool,
+    hub,
+    // A ping more often than the idle timeout, however short that was configured.
+    heartbeatMs: Math.min(15_000, Math.max(500, Math.floor(idleTimeoutMs / 2))),
+    ...(deps.maxEventStreams ? { maxStreams: deps.maxEventStreams } : {}),
+    maxStreamsPerTenant: deps.maxEventStreamsPerTenant ?? null,
+    ...(deps.maxEventStreamsPerPrincipal ? { maxStreamsPerPrincipal: deps.maxEventStreamsPerPrincipal } : {}),
+  });
+  if (deps.onClose) {
+    const onClose = deps.onClose;
+    app.addHook('onClose', () => onClose());
+  }
   if (deps.demo) demoRoutes(app);
   await dashboardRoutes(app, deps.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : deps.dashboardDir);
   return app;

@@ -6,7 +6,7 @@ import type { Metrics } from '../server/metrics.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
 import { requestLogFields } from './plugins/request-log.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
-import { metricsRoutes } from './routes/metrics.js';
+import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
 
 /** What the operations listener needs; it opens nothing itself. */
 export interface OpsAppDeps {
@@ -18,9 +18,11 @@ export interface OpsAppDeps {
 }
 
 /**
- * The operations listener of a process without the api role (a worker, a scheduler): /healthz,
- * /readyz and /metrics only, so orchestrators can probe it and Prometheus can scrape it. No
- * tenant data is reachable here. Built without listening, like the API app.
+ * The operations listener (JOBPLANE_OPS_PORT) of any process: /healthz, /readyz and /metrics only,
+ * so orchestrators can probe a worker or scheduler, which has no API, and Prometheus can scrape
+ * every process, the api too, whose own port keeps /metrics behind a token. No tenant data is
+ * reachable here beyond the metrics' queue names, so it belongs on an internal network. Built
+ * without listening, like the API app.
  */
 export async function buildOpsApp(deps: OpsAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ genReqId: () => uuidv7(), requestIdHeader: false, frameworkErrors: onFrameworkError });
@@ -29,6 +31,8 @@ export async function buildOpsApp(deps: OpsAppDeps): Promise<FastifyInstance> {
   });
   installProblemHandlers(app, deps.logger);
   healthRoutes(app, deps.pool, deps.readiness);
+  recordRequestDurations(app, deps.metrics);
+  // No token here: this listener is for the internal network, where Prometheus scrapes it.
   metricsRoutes(app, deps.metrics);
   await app.ready();
   return app;

@@ -23,20 +23,25 @@ const GLOBAL_HELP = `Options of every API command:
   --no-color       no colours (also NO_COLOR=1; never when stdout is not a terminal)
   -h, --help       help for the command`;
 
-/** Help of the local commands (start, migrate, audit verify). */
+/** Help of the local commands (start, migrate, audit verify, secrets rewrap). */
 export const LOCAL_HELP = `Server and database commands:
   jobplane start [--role api,scheduler,worker] [--ephemeral] [--demo] [--data-dir DIR] [--database-url URL] [--port N]
             Run the API, the scheduler and a worker with the built-in tasks in this process.
             Without DATABASE_URL an embedded PostgreSQL keeps data in ./.jobplane (or a
             temporary folder with --ephemeral). --demo seeds schedules and jobs to look at.
-            Ctrl-C stops gracefully; a second Ctrl-C exits. A process without the api role
-            serves /healthz, /readyz and /metrics on --ops-port N when given.
+            Ctrl-C stops gracefully; a second Ctrl-C exits. Any role serves /healthz, /readyz
+            and /metrics on --ops-port N when given (the api's own port has no /metrics
+            unless JOBPLANE_METRICS_TOKEN is set).
             Example: jobplane start --role worker --ops-port 9464
   jobplane migrate [--database-url URL] [--json]
             Apply pending database migrations and exit.
   jobplane audit verify [--tenant UUID] [--database-url URL] [--json]
             Recompute every tenant's audit hash chain (or one tenant's) and report the first
             entry that was changed, deleted or reordered. Exit code 3 when tampering is found.
+  jobplane secrets rewrap [--database-url URL] [--json]
+            Re-encrypt every tenant secret that is not under the active key
+            (JOBPLANE_SECRETS_ACTIVE_KEY) and report how many moved and how many are left
+            under other keys; remove an old key from JOBPLANE_SECRETS_KEYS once 0 are left.
 
   Every option of start is also an environment variable; see docs/configuration.md.`;
 
@@ -46,7 +51,7 @@ export function topHelp(groups: ReadonlyMap<string, Command[]>, topLevel: Comman
   for (const c of topLevel) lines.push(`  jobplane ${c.name.padEnd(22)} ${c.summary}`);
   lines.push('', 'API commands:');
   for (const [group, commands] of groups) {
-    lines.push(`  jobplane ${group} ${commands.map((c) => c.name.split(' ')[1]).join('|')}${group === 'audit' ? '|verify' : ''}`);
+    lines.push(`  jobplane ${group} ${commands.map((c) => c.name.split(' ')[1]).join('|')}${group === 'audit' ? '|verify' : group === 'secrets' ? '|rewrap' : ''}`);
   }
   lines.push(
     '',
@@ -72,6 +77,7 @@ export function groupHelp(group: string, commands: Command[]): string {
   const lines = [`Usage: jobplane ${group} <subcommand> [options]`, '', 'Subcommands:'];
   for (const c of commands) lines.push(`  ${c.name.padEnd(width)}  ${c.summary}`);
   if (group === 'audit') lines.push(`  ${'audit verify'.padEnd(width)}  Recompute the audit hash chains in the database (exit 3 when broken)`);
+  if (group === 'secrets') lines.push(`  ${'secrets rewrap'.padEnd(width)}  Re-encrypt secrets under the active key, in the database (see jobplane --help)`);
   lines.push('', 'Examples:');
   for (const c of commands) if (c.examples[0]) lines.push(`  ${c.examples[0]}`);
   lines.push('', GLOBAL_HELP, '', `Run 'jobplane ${group} <subcommand> --help' for details.`);

@@ -11,6 +11,7 @@ import { auditCommands, keyCommands, tenantCommands, userCommands } from './comm
 import { jobCommands } from './commands/jobs.js';
 import { queueCommands, workerCommands } from './commands/queues.js';
 import { scheduleCommands } from './commands/schedules.js';
+import { secretCommands } from './commands/secrets.js';
 import { Context, describeFailure, EXIT, GLOBAL_OPTIONS, UsageError, type Io, type Values } from './context.js';
 import { commandHelp, groupHelp, LOCAL_HELP, topHelp } from './help.js';
 
@@ -23,6 +24,7 @@ const GROUPS = new Map<string, Command[]>([
   ['keys', keyCommands],
   ['tenants', tenantCommands],
   ['audit', auditCommands],
+  ['secrets', secretCommands],
 ]);
 const TOP_LEVEL = authCommands;
 
@@ -40,7 +42,7 @@ function words(argv: string[]): Array<{ word: string; index: number }> {
 
 async function runLocal(command: string, argv: string[]): Promise<number> {
   // Loaded on demand: the server and database modules would slow every API command down.
-  const { auditVerify, parseLocalFlags, runMigrate, start } = await import('./commands/local.js');
+  const { auditVerify, parseLocalFlags, runMigrate, secretsRewrap, start } = await import('./commands/local.js');
   let parsed: ReturnType<typeof parseLocalFlags>;
   try {
     parsed = parseLocalFlags(argv);
@@ -54,6 +56,7 @@ async function runLocal(command: string, argv: string[]): Promise<number> {
   }
   if (command === 'start') return start(parsed.flags);
   if (command === 'migrate') return runMigrate(parsed.flags);
+  if (command === 'secrets rewrap') return secretsRewrap(parsed.flags);
   return auditVerify(parsed.flags);
 }
 
@@ -108,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (first.word === 'start' || first.word === 'migrate') return runLocal(first.word, without(first));
   if (first.word === 'audit' && second?.word === 'verify') return runLocal('audit verify', without(first, second));
+  if (first.word === 'secrets' && second?.word === 'rewrap') return runLocal('secrets rewrap', without(first, second));
   const top = TOP_LEVEL.find((c) => c.name === first.word);
   if (top) return runApi(top, without(first), io);
   const group = GROUPS.get(first.word);

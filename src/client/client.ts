@@ -92,6 +92,20 @@ export interface ApiAuditEntry {
   hash: string;
 }
 
+/** A tenant secret as the API shows it: metadata only, never the value. */
+export interface ApiSecret {
+  name: string;
+  description: string | null;
+  /** Id of the key the value is encrypted under. */
+  keyId: string;
+  /** Always true: a value is stored (it is never returned). */
+  set: true;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string | null;
+  updatedBy: string | null;
+}
+
 /** An RFC 9457 problem returned by the API. */
 export class ApiError extends Error {
   readonly status: number;
@@ -213,6 +227,15 @@ export class JobplaneClient {
     list: () => this.request<{ keys: Array<Record<string, unknown> & { id: string; prefix: string; scopes: Scope[] }> }>('GET', '/api/v1/keys'),
     create: (key: { name: string; scopes: Scope[]; expiresAt?: string }) => this.request<{ id: string; key: string; prefix: string; scopes: Scope[] }>('POST', '/api/v1/keys', { body: key }),
     revoke: (id: string) => this.request<Record<string, unknown>>('POST', `/api/v1/keys/${encodeURIComponent(id)}/revoke`),
+  };
+
+  /** Tenant secrets: list (managers, admins), set and delete (admins). Values go in, never come out. */
+  readonly secrets = {
+    list: () => this.request<{ secrets: ApiSecret[] }>('GET', '/api/v1/secrets'),
+    /** Create or replace; `description` omitted keeps the stored one, "" clears it. */
+    set: (name: string, value: string, options: { description?: string } = {}) =>
+      this.request<ApiSecret>('PUT', `/api/v1/secrets/${encodeURIComponent(name)}`, { body: { value, ...(options.description !== undefined ? { description: options.description } : {}) } }),
+    delete: (name: string) => this.request<null>('DELETE', `/api/v1/secrets/${encodeURIComponent(name)}`),
   };
 
   readonly audit = {

@@ -7,6 +7,7 @@
  */
 import type { FieldError } from '../errors/index.js';
 import { blockedHostnameReason, blockedRange, hostAllowed, parseIPv4, parseIPv6 } from './ip-ranges.js';
+import { isSecretRef } from './secret-refs.js';
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -198,7 +199,9 @@ function validateHeaders(headers: unknown): FieldError[] {
     const pointer = `/headers/${segment(name)}`;
     if (!HEADER_NAME.test(name)) errors.push({ pointer, message: 'is not a valid header name' });
     else if (FORBIDDEN_HEADERS.has(name.toLowerCase())) errors.push({ pointer, message: 'is set by the client and may not be given' });
-    if (typeof value !== 'string') errors.push({ pointer, message: 'must be a string' });
+    // A secret reference is resolved by the worker, which checks the payload again with the value in place.
+    if (isSecretRef(value)) continue;
+    if (typeof value !== 'string') errors.push({ pointer, message: 'must be a string or a secret reference {"$secret": NAME}' });
     else if (value.length > BUILTIN_PAYLOAD_LIMITS.headerValueMaxLength) errors.push({ pointer, message: 'is too long' });
     else if (BAD_HEADER_VALUE.test(value)) errors.push({ pointer, message: 'must not contain CR, LF, NUL, other control characters or non-Latin-1 characters' });
   }
@@ -262,7 +265,8 @@ function validateEnv(env: unknown): FieldError[] {
     const pointer = `/env/${segment(name)}`;
     if (!ENV_NAME.test(name)) errors.push({ pointer, message: 'is not a valid variable name' });
     else if (FORBIDDEN_ENV.test(name)) errors.push({ pointer, message: 'may not be set (it changes how programs are loaded)' });
-    if (typeof value !== 'string') errors.push({ pointer, message: 'must be a string' });
+    if (isSecretRef(value)) continue;
+    if (typeof value !== 'string') errors.push({ pointer, message: 'must be a string or a secret reference {"$secret": NAME}' });
     else if (value.includes('\0')) errors.push({ pointer, message: 'must not contain NUL' });
     else if (value.length > limits.shellEnvValueMaxLength) errors.push({ pointer, message: 'is too long' });
   }

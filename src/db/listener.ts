@@ -8,6 +8,8 @@ export interface ListenerOptions {
   onNotification: (channel: string, payload: string) => void;
   /** Called after every (re)connection: notifications sent while disconnected are lost, so look again. */
   onConnected: () => void;
+  /** Called when an established connection is lost (notifications stop until onConnected). */
+  onDisconnected?: () => void;
   logger: Logger;
 }
 
@@ -77,6 +79,7 @@ export class NotificationListener {
     this.client = null;
     client.removeAllListeners('notification');
     client.release(true);
+    this.options.onDisconnected?.();
     if (this.stopped) return;
     this.options.logger.warn({ err: error?.message }, 'LISTEN connection lost; reconnecting');
     this.scheduleReconnect();

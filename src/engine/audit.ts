@@ -23,6 +23,7 @@ import {
   type AuditRow,
 } from '../db/queries/audit.js';
 import { withTransaction, type Queryable } from '../db/pool.js';
+import { redactSensitive } from '../core/redaction.js';
 
 export type { AuditFilter, AuditRow } from '../db/queries/audit.js';
 
@@ -52,12 +53,14 @@ function isSecretKey(name: string): boolean {
 
 /**
  * A JSON-safe copy of `value` without secret-named keys at any depth (password, passwordHash,
- * key, apiKey, token, refreshToken, accessToken, secret(s); also their snake_case forms).
- * `undefined` stays `undefined`; Dates become ISO strings as in JSON.
+ * key, apiKey, token, refreshToken, accessToken, secret(s); also their snake_case forms), and with
+ * the values of other sensitive fields (an Authorization or Cookie header, `DB_PASSWORD`…; see
+ * src/core/redaction.ts) shown as `[redacted]`. `undefined` stays `undefined`; Dates become ISO
+ * strings as in JSON.
  */
 export function redactSecrets(value: unknown): unknown {
   if (value === undefined) return undefined;
-  const json: unknown = JSON.parse(JSON.stringify(value) ?? 'null');
+  const json: unknown = redactSensitive(JSON.parse(JSON.stringify(value) ?? 'null'));
   const strip = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(strip);
     if (v !== null && typeof v === 'object') {

@@ -1,12 +1,14 @@
 import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';
 import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
+import { COUNTER_IDLE_RESET_S } from '../core/login-throttle.js';
 import { greenestZone, type PlacementPolicy } from '../core/placement.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
 import {
   assignZones,
   deleteExpiredJobs,
+  deleteExpiredSecurityRecords,
   deleteOldRecords,
   listLiveZones,
   lockExpiredLeases,
@@ -65,7 +67,7 @@ export class LeaseRescuer {
   }
 }
 
-/** Cleaner: applies retention to finished jobs (with their log lines), old schedule runs and dead workers. */
+/** Cleaner: applies retention to finished jobs (with their log lines), old schedule runs, dead workers and the security tables. */
 export class RetentionCleaner {
   constructor(
     private readonly pool: Pool,
@@ -82,6 +84,7 @@ export class RetentionCleaner {
       if (n < 5000) break;
     }
     await deleteOldRecords(this.pool, Math.max(this.options.completedMs, this.options.failedMs));
+    await deleteExpiredSecurityRecords(this.pool, COUNTER_IDLE_RESET_S * 1000);
     if (deleted > 0) this.logger.info({ deleted }, 'deleted jobs past retention');
     return deleted;
   }

@@ -11,6 +11,8 @@ import { acquireLeaderLease, releaseLeaderLease } from '../db/queries/maintenanc
 import { nextDueAt, SCHEDULES_CHANNEL } from '../db/queries/schedules.js';
 import { CronEnqueuer } from './cron-enqueuer.js';
 import { LeaseRescuer, Placer, RetentionCleaner } from './maintenance.js';
+import { createSecretService, type SecretService } from '../engine/secrets/index.js';
+import { SecretRewrapper } from './secret-rewrapper.js';
 
 const LEADER_LEASE = 'scheduler';
 
@@ -38,6 +40,12 @@ export interface SchedulerOptions {
   placementPolicy?: PlacementPolicy;
   /** Where job changes made by the maintenance loops are announced (live events). */
   liveEvents?: EventSink;
+  /** Secrets whose rows the leader rewraps onto the active key. @defaultValue the store on this pool, with `secretsKeys` */
+  secrets?: SecretService;
+  /** JOBPLANE_SECRETS_KEYS, used when `secrets` is not given. @defaultValue [] (nothing to rewrap) */
+  secretsKeys?: readonly string[];
+  /** JOBPLANE_SECRETS_ACTIVE_KEY, used when `secrets` is not given. @defaultValue the first key */
+  secretsActiveKey?: string | null;
   logger?: Logger;
   clock?: Clock;
 }
@@ -53,7 +61,7 @@ export interface SchedulerEvents {
 /**
  * The maintenance role (DESIGN §5): elects one leader through a lease row in PostgreSQL (D8: a
  * random per-process id, renewal scoped to the owner, step down on any failure), and while leader
- * runs the cron enqueuer, the placer, the lease rescuer and the retention cleaner.
+ * runs the cron enqueuer, the placer, the lease rescuer, the retention cleaner and the secret rewrapper.
  */
 export class Scheduler {
   /** This process's candidate id. */
@@ -64,11 +72,12 @@ export class Scheduler {
   private readonly ownPublisher: EventPublisher | null;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock' | 'liveEvents'>>;
+  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock' | 'liveEvents' | 'secrets' | 'secretsKeys' | 'secretsActiveKey'>>;
   private readonly enqueuer: CronEnqueuer;
   private readonly rescuer: LeaseRescuer;
   private readonly cleaner: RetentionCleaner;
   private readonly placer: Placer;
+  private readonly rewrapper: SecretRewrapper;
   private readonly listener: NotificationListener;
   private leaderUntil = 0;
   private lastRenew = -Infinity;
@@ -107,6 +116,8 @@ export class Scheduler {
       events: liveEvents,
       ...(options.placementPolicy ? { policy: options.placementPolicy } : {}),
     });
+    const secrets = options.secrets ?? createSecretService({ pool: this.pool, keys: options.secretsKeys ?? [], activeKey: options.secretsActiveKey ?? null, logger: this.logger });
+    this.rewrapper = new SecretRewrapper({ secrets, logger: this.logger, clock: this.clock });
     this.listener = new NotificationListener({
       pool: this.pool,
       channels: [SCHEDULES_CHANNEL, JOBS_CHANNEL],
@@ -163,6 +174,7 @@ export class Scheduler {
         this.lastClean = now;
         await this.guard('cleaner', () => this.cleaner.runOnce());
       }
+      if (force || this.rewrapper.due()) await this.guard('secret-rewrap', () => this.rewrapper.runOnce());
     }
     this.events.emit('pass', { leader, fired, rescued });
     return { leader, fired, rescued };

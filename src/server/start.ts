@@ -6,9 +6,12 @@ import { createPool, isConnectionError, type Pool } from '../db/pool.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
+import { MAX_CLAIM_WAIT_MS } from '../api/routes/remote-workers.js';
 import { buildOpsApp } from '../api/build-ops-app.js';
 import { createIdentity } from '../engine/auth/index.js';
+import { RevokedSessions } from '../engine/auth/revocations.js';
 import { EventPublisher } from '../engine/events.js';
+import { createSecretService, type SecretService } from '../engine/secrets/index.js';
 import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
 import { JobProducer } from '../engine/producer.js';
 import { builtinTasks } from '../worker/tasks/index.js';
@@ -57,6 +60,8 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
   // One publisher per process: every role announces its job changes through it (live events).
   const liveEvents = new EventPublisher(pool, { logger });
   try {
+    // One keyring per process, shared by every role: one key load, one warning about a database-kept key.
+    const secrets = createSecretService({ pool, keys: config.secretsKeys, activeKey: config.secretsActiveKey, logger });
     const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
     if (config.roles.includes('scheduler')) {
@@ -69,6 +74,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         retentionFailedMs: config.retentionFailedMs,
         workerStaleMs: config.leaseMs * 1.5,
         liveEvents,
+        secrets,
       });
       observeScheduler(metrics, scheduler);
       await scheduler.start();
@@ -90,11 +96,12 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         shutdownGraceMs: config.shutdownGraceMs,
         cancelGraceMs: config.cancelGraceMs,
         liveEvents,
+        secrets,
       });
       observeWorker(metrics, worker);
       await worker.start();
     }
-    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents);
+    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents, secrets);
     else if (config.demo) logger.warn({ roles: config.roles }, '--demo needs the api role in this process (it serves the demo endpoint); nothing was seeded');
     if (config.opsPort !== null) ops = await startOps(config, pool, logger, metrics, () => (draining ? 'stopping' : null));
   } catch (error) {
@@ -168,15 +175,22 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
  * The api role: on the first start with no users, create the admin (printing a generated password
  * once), then listen.
  */
-async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics, liveEvents: EventPublisher): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
+async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics, liveEvents: EventPublisher, secrets: SecretService): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
+  // Logout and refresh-token reuse end sessions on every api process at once, with no query per request.
+  const revocations = new RevokedSessions({ pool, logger, holdMs: config.accessTokenTtlMs + 60_000 });
+  await revocations.start();
   const identity = createIdentity({
     pool,
     logger,
     jwtSecret: config.jwtSecret ?? undefined,
     apiKeyPepper: config.apiKeyPepper ?? undefined,
     accessTtlS: Math.round(config.accessTokenTtlMs / 1000),
+    revocations,
   });
-  const boot = await identity.bootstrap(config.adminPassword ? { adminPassword: config.adminPassword } : {});
+  const boot = await identity.bootstrap(config.adminPassword ? { adminPassword: config.adminPassword } : {}).catch(async (error: unknown) => {
+    await revocations.stop();
+    throw error;
+  });
   // bootstrap() logs the creation; only a generated password needs saying here.
   if (boot.created) {
     if (boot.generatedPassword) {
@@ -189,19 +203,50 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
     pool,
     producer,
     identity,
+    onClose: async () => {
+      await revocations.stop();
+      await identity.flush();
+    },
     logger,
     metrics,
     liveEvents,
     workerStaleMs: config.leaseMs * 1.5,
     maxEventStreams: config.sseMaxStreams,
+    secrets,
+    maxEventStreamsPerTenant: config.sseMaxStreamsPerTenant,
+    maxEventStreamsPerPrincipal: config.sseMaxStreamsPerPrincipal,
+    metricsToken: config.metricsToken,
+    trustedProxies: config.trustedProxies,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     // Processes of one installation share their configuration: the tasks the workers run are the
     // ones whose payloads the API can check at submit time.
-    builtinTasks: { enabled: config.workerTasks, policy: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: httpAllowedHosts(config) } },
+    // shell is refused at submit unless the installation enables it: no tenant setting can.
+    submitPolicy: {
+      checkedTasks: config.workerTasks,
+      disabledTasks: config.shellEnabled ? [] : ['shell'],
+      payloadPolicy: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: httpAllowedHosts(config) },
+    },
     demo: config.demo,
   });
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // A taken port: let go of every connection the app holds, or the pool could never end.
+    await app.close();
+    throw error;
+  }
   const url = listenUrl(app, config.host);
   logger.info({ url, docs: `${url}/api/docs` }, 'API listening');
+  if (config.opsPort === null && config.metricsToken === null) {
+    logger.info({}, '/metrics is not served: it names every tenant\'s queues. Set JOBPLANE_OPS_PORT for an internal listener with /healthz, /readyz and /metrics, or JOBPLANE_METRICS_TOKEN to serve it on this port to "Authorization: Bearer <token>"');
+  }
+  if (config.idleTimeoutMs <= MAX_CLAIM_WAIT_MS) {
+    logger.warn({ idleTimeoutMs: config.idleTimeoutMs }, `JOBPLANE_IDLE_TIMEOUT is not above the longest remote-worker long-poll (${MAX_CLAIM_WAIT_MS / 1000} s): long-polls that wait that long are cut`);
+  }
   if (config.demo) {
     // Loopback is where the demo's echo endpoint lives; the api listens on 0.0.0.0 in containers.
     const local = `http://127.0.0.1:${config.port}`;
@@ -211,7 +256,7 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
   return { app, producer, url };
 }
 
-/** A worker's or scheduler's probes and metrics on their own port (JOBPLANE_OPS_PORT). */
+/** Probes and metrics of any role on their own port (JOBPLANE_OPS_PORT): where Prometheus scrapes the api too. */
 async function startOps(config: Config, pool: Pool, logger: Logger, metrics: Metrics, readiness: () => string | null): Promise<{ app: FastifyInstance; url: string }> {
   const app = await buildOpsApp({ pool, logger, metrics, readiness });
   await app.listen({ port: config.opsPort ?? 0, host: config.host });

@@ -19,7 +19,10 @@ import { markWorkerStopped, registerWorker, touchWorker } from '../db/queries/wo
 import { JobClaimer } from '../engine/claimer.js';
 import { jobEvent, type EventSink, type JobChange } from '../core/events.js';
 import { EventPublisher } from '../engine/events.js';
+import { createSecretService, type SecretResolver } from '../engine/secrets/index.js';
+import { hasSecretRefs, type SecretRedactor } from '../core/secret-refs.js';
 import { OutputBuffer } from './output-buffer.js';
+import { redactFields, redactingLogger, redactSettlement, resolvePayloadSecrets } from './secret-redaction.js';
 import type { JobContext, JobInfo, TaskHandler, TaskList } from './types.js';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { parseTraceParent, traceParentOf, tracer, tracingEnabled } from '../telemetry/trace-context.js';
@@ -62,6 +65,15 @@ export interface WorkerOptions {
   maxResultBytes?: number;
   /** Where claims, outcomes and new output are announced (live events). */
   liveEvents?: EventSink;
+  /**
+   * Resolves `{"$secret": NAME}` references in payloads before the handler runs. @defaultValue the
+   * secrets store on this worker's pool, with `secretsKeys` / `secretsActiveKey`
+   */
+  secrets?: SecretResolver;
+  /** Keys that decrypt tenant secrets (JOBPLANE_SECRETS_KEYS, `id:base64`); used when `secrets` is not given. @defaultValue the database-kept key */
+  secretsKeys?: readonly string[];
+  /** The active key's id (JOBPLANE_SECRETS_ACTIVE_KEY); only encryption uses it. @defaultValue the first key */
+  secretsActiveKey?: string | null;
   logger?: Logger;
   clock?: Clock;
   /** Random source for backoff jitter. */
@@ -88,6 +100,8 @@ interface Entry {
   timers: NodeJS.Timeout[];
   /** This attempt's span (tracing on), ended with the outcome. */
   span?: Span;
+  /** Set when the payload's secret references were resolved: what leaves the attempt is redacted with it. */
+  redactor?: SecretRedactor;
 }
 
 interface QueuedReport {
@@ -126,6 +140,7 @@ export class Worker {
   private readonly claimer: JobClaimer;
   private readonly liveEvents: EventSink;
   private readonly ownPublisher: EventPublisher | null;
+  private readonly secrets: SecretResolver;
 
   private state: State = 'new';
   private readonly entries = new Map<string, Entry>();
@@ -177,6 +192,8 @@ export class Worker {
     // jobs run by workers embedded in other programs too.
     this.ownPublisher = options.liveEvents ? null : new EventPublisher(this.pool, { logger: this.logger });
     this.liveEvents = options.liveEvents ?? this.ownPublisher!;
+    // Cheap to build (no I/O until a job references a secret), and bad keys fail here, not mid-job.
+    this.secrets = options.secrets ?? createSecretService({ pool: this.pool, keys: options.secretsKeys ?? [], activeKey: options.secretsActiveKey ?? null, logger: this.logger });
     this.claimer = new JobClaimer(this.pool, this.opts.leaseMs, () => this.clock.nowMs(), this.liveEvents);
     this.listener = new NotificationListener({
       pool: this.pool,
@@ -398,12 +415,23 @@ export class Worker {
     }
     const context = this.makeContext(entry);
     const run = handler
-      ? otelContext.with(active, () => Promise.resolve().then(() => handler(job.payload, context)))
+      ? otelContext.with(active, () => Promise.resolve().then(() => (hasSecretRefs(job.payload) ? this.runWithSecrets(entry, handler, context) : handler(job.payload, context))))
       : Promise.reject(new Error(`no handler for task ${job.task}`));
     run.then(
       (value) => this.settle(entry, { ok: true, value }),
       (error: unknown) => this.settle(entry, { ok: false, error }),
     );
+  }
+
+  /**
+   * Resolve the payload's secret references, then run the handler on the resolved copy (the stored
+   * job keeps the references). From here on the attempt's output is redacted.
+   */
+  private async runWithSecrets(entry: Entry, handler: TaskHandler<unknown, unknown>, context: JobContext): Promise<unknown> {
+    const resolved = await resolvePayloadSecrets(this.secrets, entry.job.tenantId, entry.job.payload);
+    entry.redactor = resolved.redactor;
+    context.logger = redactingLogger(context.logger, resolved.redactor);
+    return handler(resolved.payload, context);
   }
 
   private makeContext(entry: Entry): JobContext {
@@ -416,10 +444,13 @@ export class Worker {
       signal: entry.controller.signal,
       logger,
       log: (message, fields) => {
-        if (!entry.reported) this.output.log(job.id, job.leaseToken, job.attempt, 'info', message, fields, new Date(this.clock.nowMs()).toISOString());
+        if (entry.reported) return;
+        const r = entry.redactor;
+        const text = r ? r.text(typeof message === 'string' ? message : String(message)) : message;
+        this.output.log(job.id, job.leaseToken, job.attempt, 'info', text, r ? redactFields(fields, r) : fields, new Date(this.clock.nowMs()).toISOString());
       },
       progress: (value) => {
-        if (!entry.reported) this.output.progress(job.id, job.leaseToken, job.attempt, value);
+        if (!entry.reported) this.output.progress(job.id, job.leaseToken, job.attempt, entry.redactor ? entry.redactor.deep(value) : value);
       },
     };
   }
@@ -433,7 +464,7 @@ export class Worker {
   private decide(entry: Entry, settled: { ok: true; value: unknown } | { ok: false; error: unknown }): AttemptOutcome {
     return decideOutcome(
       entry.job,
-      settled,
+      entry.redactor ? redactSettlement(settled, entry.redactor) : settled,
       entry.cause,
       { workerId: this.id, nowIso: new Date(this.clock.nowMs()).toISOString(), random: this.random, maxResultBytes: this.opts.maxResultBytes },
     );

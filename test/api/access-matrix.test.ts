@@ -3,14 +3,21 @@
  * - tenant isolation (S1): every route with an {id}, every method, called by another tenant's admin
  *   on this tenant's object → 404 (or 403), never a 2xx, and the object is unchanged;
  * - roles and scopes (S2): every protected route × viewer/manager/admin users and single-scope keys
- *   → 403 exactly when the principal lacks the route's x-permission.
+ *   → 403 exactly when the principal lacks the route's x-permission;
+ * - rank (the superadmin takeover): every user and key route that acts on an {id} × actors × targets
+ *   of every rank → 403 TARGET_MORE_PRIVILEGED exactly when the target outranks the actor, and then
+ *   nothing changes.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { can, SCOPES, type Permission, type Principal } from '../../src/core/access.js';
+import { can, ROLES, SCOPES, type Permission, type Principal, type Scope } from '../../src/core/access.js';
+import { principalRank } from '../../src/core/account-rules.js';
+import { createIdentity } from '../../src/engine/auth/index.js';
 import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
 import { testDatabase } from '../helpers/db.js';
 import { as, testApp, TOKENS } from '../helpers/api.js';
+
+type Rank = 'viewer' | 'manager' | 'admin' | 'superadmin';
 
 const db = await testDatabase();
 const app = await testApp(db);
@@ -79,4 +86,58 @@ test('every protected route answers 403 exactly when the role or key scope lacks
     }
   }
   assert.ok(checked > 200, `checked ${checked} route × principal pairs`);
+});
+
+test('no principal changes, disables, deletes or revokes an account or key that outranks it, on every user and key route', async () => {
+  const identity = createIdentity({ pool: db.pool });
+  // A superadmin of its own, so removing a superadmin target never meets the last-superadmin rule.
+  await identity.createUser(DEFAULT_TENANT_ID, { username: 'matrix-anchor', password: 'long enough password', role: 'admin', superadmin: true });
+  const KEY_SCOPES: Record<Rank, Scope[]> = { viewer: ['jobs:read'], manager: ['jobs:write'], admin: ['admin'], superadmin: ['admin'] };
+  let n = 0;
+  /** A fresh target of `rank` for a route, so a permitted DELETE or revoke does not affect the next check. */
+  async function target(path: string, rank: Rank): Promise<{ id: string; state: () => Promise<string> }> {
+    n += 1;
+    if (path.startsWith('/api/v1/keys')) {
+      const key = await identity.createApiKey(DEFAULT_TENANT_ID, { name: `matrix-${n}`, scopes: KEY_SCOPES[rank] }, null);
+      return { id: key.id, state: async () => JSON.stringify((await db.pool.query('SELECT revoked_at, scopes FROM jobplane.api_keys WHERE id = $1', [key.id])).rows) };
+    }
+    const user = await identity.createUser(DEFAULT_TENANT_ID, { username: `matrix-t${n}`, password: 'long enough password', role: rank === 'superadmin' ? 'admin' : rank, superadmin: rank === 'superadmin' });
+    return { id: user.id, state: async () => JSON.stringify((await db.pool.query('SELECT role, superadmin, disabled, password_hash, token_version FROM jobplane.users WHERE id = $1', [user.id])).rows) };
+  }
+  TOKENS['key-admin'] ??= { kind: 'key', id: '00000000-0000-7000-8000-0000000000c4', tenantId: DEFAULT_TENANT_ID, prefix: 'jp_test', scopes: ['admin'] };
+  const actors = ['admin', 'superadmin', 'key-admin'] as const;
+  const ranks: Rank[] = ['viewer', 'manager', 'admin', 'superadmin'];
+  const routes = operations.filter(({ path, method }) => /^\/api\/v1\/(users|keys)\/\{id\}/.test(path) && method !== 'GET');
+  assert.ok(routes.length >= 3, `inventory has ${routes.length} user and key routes that act on an account`);
+  let checked = 0;
+  for (const { path, method } of routes) {
+    for (const who of actors) {
+      for (const rank of ranks) {
+        if (path.startsWith('/api/v1/keys') && rank === 'superadmin') continue;
+        const t = await target(path, rank);
+        const before = await t.state();
+        // A real change (a new password), not a no-op, so a permitted call would show in the state.
+        const body = method === 'PATCH' ? { password: 'a password the actor chose' } : bodyFor(method, path);
+        const res = await app.inject({ method: method as 'GET', url: path.replace('{id}', t.id), headers: as(who), ...(body === undefined ? {} : { payload: body as object }) });
+        const outranked = (rank === 'superadmin' ? 4 : ROLES.indexOf(rank) + 1) > principalRank(TOKENS[who]!);
+        if (outranked) {
+          assert.equal(res.statusCode, 403, `${who} ${method} ${path} on a ${rank} → ${res.statusCode} ${res.body.slice(0, 120)}`);
+          assert.equal(res.json<{ code: string }>().code, 'TARGET_MORE_PRIVILEGED');
+          assert.equal(await t.state(), before, `${who} ${method} ${path} changed a ${rank}`);
+        } else {
+          assert.ok(res.statusCode < 300, `${who} ${method} ${path} on a ${rank} → ${res.statusCode} ${res.body.slice(0, 120)}`);
+        }
+        checked += 1;
+      }
+    }
+  }
+  // Creating a key: nobody mints one that would act with more power than they have.
+  for (const who of actors) {
+    for (const rank of ['viewer', 'manager', 'admin'] as const) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/keys', headers: as(who), payload: { name: 'minted', scopes: KEY_SCOPES[rank] } });
+      assert.equal(res.statusCode === 403, ROLES.indexOf(rank) + 1 > principalRank(TOKENS[who]!), `${who} mints a ${rank} key → ${res.statusCode}`);
+      checked += 1;
+    }
+  }
+  assert.ok(checked >= 30, `checked ${checked} actor × target pairs`);
 });

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../../src/api/build-app.js';
+import { STREAM_QUOTA_RETRY_AFTER_S } from '../../src/api/routes/events.js';
 import { createWorker } from '../../src/worker/worker.js';
-import { as, testApp } from '../helpers/api.js';
+import { as, testApp, type TOKENS } from '../helpers/api.js';
 import { testDatabase } from '../helpers/db.js';
-import { openSse, type SseEvent } from '../helpers/sse.js';
-import { deferred } from '../helpers/wait.js';
+import { openSse, type SseEvent, type SseStream } from '../helpers/sse.js';
+import { deferred, eventually } from '../helpers/wait.js';
 
 // Two API "processes" on one database: each has its own LISTEN connection and resume buffer.
 const db = await testDatabase();
@@ -147,4 +149,84 @@ test('closing the app ends its open streams instead of hanging the shutdown', as
   const stream = await openSse(`${await baseOf(three)}/api/v1/events`, as('admin'));
   await three.close();
   await stream.ended;
+});
+
+
+/**
+ * A listening app of its own for the length of `body`, with the streams `body` opens closed
+ * however it ends (each app holds a LISTEN connection, and the test pool is small).
+ */
+async function withStreamApp(overrides: Partial<AppDeps>, body: (open: (who: keyof typeof TOKENS, path?: string) => Promise<SseStream>, base: string) => Promise<void>): Promise<void> {
+  const app = await testApp(db, overrides);
+  const opened: SseStream[] = [];
+  try {
+    const base = await baseOf(app);
+    await body(async (who, path = '/api/v1/events') => {
+      const stream = await openSse(`${base}${path}`, as(who));
+      opened.push(stream);
+      return stream;
+    }, base);
+  } finally {
+    for (const stream of opened) stream.close();
+    const closing = app.close();
+    setTimeout(() => app.server.closeAllConnections(), 100).unref();
+    await closing;
+  }
+}
+
+/** A refused stream's status, Retry-After and problem. */
+async function refused(base: string, who: keyof typeof TOKENS, path = '/api/v1/events'): Promise<{ status: number; retryAfter: string | null; code: string; detail: string }> {
+  const res = await fetch(`${base}${path}`, { headers: { accept: 'text/event-stream', ...as(who) } });
+  assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  const problem = await res.json() as { code: string; detail: string };
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), code: problem.code, detail: problem.detail };
+}
+
+test('one tenant cannot take every live stream: past its share a caller gets 429 STREAM_QUOTA_EXCEEDED with Retry-After, and another tenant still gets one', async () => {
+  // SSE_MAX_STREAMS=20 with the default shares: half of them per tenant, 10 per user or key.
+  await withStreamApp({ maxEventStreams: 20 }, async (open, base) => {
+    for (let i = 0; i < 10; i++) assert.equal((await open('viewer')).status, 200);
+    const mine = await refused(base, 'viewer');
+    assert.deepEqual([mine.status, mine.code, mine.retryAfter], [429, 'STREAM_QUOTA_EXCEEDED', String(STREAM_QUOTA_RETRY_AFTER_S)]);
+    assert.match(mine.detail, /user or key/);
+    // Another user of the same tenant finds the tenant's share taken.
+    const colleague = await refused(base, 'admin');
+    assert.deepEqual([colleague.status, colleague.code], [429, 'STREAM_QUOTA_EXCEEDED']);
+    assert.match(colleague.detail, /tenant/);
+    // Per-job streams count against the same shares.
+    const job = await submit({ task: 'x', queue: 'sse-quota', delayMs: 60_000 });
+    assert.equal((await refused(base, 'viewer', `/api/v1/jobs/${job}/events`)).status, 429);
+    // Another tenant's admin still gets a stream, and it delivers.
+    const foreign = await open('other');
+    assert.equal(foreign.status, 200);
+    const theirs = await submit({ task: 'x', queue: 'sse-quota' }, 'other');
+    await foreign.next(isJob(theirs));
+  });
+});
+
+test('the process-wide cap still answers 503 TOO_MANY_STREAMS once every tenant is within its share', async () => {
+  await withStreamApp({ maxEventStreams: 3, maxEventStreamsPerTenant: 2, maxEventStreamsPerPrincipal: 2 }, async (open, base) => {
+    assert.equal((await open('viewer')).status, 200);
+    assert.equal((await open('admin')).status, 200);
+    assert.equal((await open('other')).status, 200);
+    const full = await refused(base, 'other');
+    assert.deepEqual([full.status, full.code, full.retryAfter], [503, 'TOO_MANY_STREAMS', null]);
+  });
+});
+
+test('a stream that ends gives its place back', async () => {
+  await withStreamApp({ maxEventStreamsPerPrincipal: 1 }, async (open, base) => {
+    const first = await open('viewer');
+    assert.equal(first.status, 200);
+    assert.equal((await refused(base, 'viewer')).status, 429);
+    // The client leaves; once the server has seen the connection close, the place is free again.
+    first.close();
+    const next = await eventually(async () => {
+      const stream = await open('viewer');
+      if (stream.status === 200) return stream;
+      await stream.ended;
+      return null;
+    });
+    assert.equal(next.status, 200);
+  });
 });

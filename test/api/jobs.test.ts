@@ -158,7 +158,7 @@ test('the list filters by creation time and by text in the id, task, queue or pa
 });
 
 test('payloads of the built-in tasks this installation runs are checked at submit time', async () => {
-  const strict = await testApp(db, { builtinTasks: { enabled: ['fibonacci', 'http'] } });
+  const strict = await testApp(db, { submitPolicy: { checkedTasks: ['fibonacci', 'http'], disabledTasks: ['shell'] } });
   const post = (url: string, payload: object) => strict.inject({ method: 'POST', url, headers: as('manager'), payload });
   const bad = await post('/api/v1/jobs', { task: 'fibonacci', payload: { n: -1 } });
   assert.equal(bad.statusCode, 400);

@@ -11,7 +11,9 @@ import { eventually } from '../helpers/wait.js';
 
 // A remote worker speaks plain HTTP: everything below goes through fetch against a listening app.
 const db = await testDatabase();
-const app = await testApp(db, { metrics: createMetrics(db.pool) });
+// /metrics on the api port needs its token; the long-poll gauge below is read there.
+const METRICS_TOKEN = 'remote-workers-metrics-token';
+const app = await testApp(db, { metrics: createMetrics(db.pool), metricsToken: METRICS_TOKEN });
 // buildApp mounts the remote-worker routes (default lease 30 s).
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -43,7 +45,8 @@ interface ClaimedJob { id: string; task: string; queue: string; payload: unknown
 
 /** Resolves once `n` long-polls are parked in the server (its /metrics gauge says so). */
 async function parked(n: number): Promise<void> {
-  await eventually(async () => (await (await fetch(`${base}/metrics`)).text()).includes(`\njobplane_remote_claims_waiting ${n}\n`), 10_000, 10);
+  const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  await eventually(async () => (await scrape()).includes(`\njobplane_remote_claims_waiting ${n}\n`), 10_000, 10);
 }
 
 async function register(tasks: string[], key = workerKey): Promise<string> {

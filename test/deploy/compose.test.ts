@@ -86,7 +86,8 @@ test('compose runs PostgreSQL, a one-shot migration, one api, one scheduler, two
   assert.ok('pgdata' in volumes);
   assert.ok(services.postgres.healthcheck.test.join(' ').includes('pg_isready'));
   assert.equal(services.migrate.healthcheck.disable, true, 'a one-shot migration serves no HTTP');
-  // Every role serves /healthz on JOBPLANE_OPS_PORT, which the image's HEALTHCHECK probes.
+  // Every role serves /healthz on JOBPLANE_OPS_PORT, which the image's HEALTHCHECK probes, and
+  // /metrics, which the api's own port serves only with JOBPLANE_METRICS_TOKEN.
   for (const name of ['api', 'scheduler', 'worker']) {
     assert.equal(services[name].healthcheck, undefined, `${name} keeps the image's HEALTHCHECK`);
     assert.equal(services[name].environment.JOBPLANE_OPS_PORT, '9464');

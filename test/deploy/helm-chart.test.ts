@@ -120,7 +120,7 @@ test('each role has its own Deployment running `jobplane start --role <role>` as
 test('the api Deployment probes liveness on /healthz and readiness on /readyz of its http port', async () => {
   const { manifests } = await renderChart(CHART, { values: MINIMAL });
   const [api] = one(manifests, 'Deployment', 'jobplane-api').spec.template.spec.containers;
-  assert.deepEqual(api.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+  assert.deepEqual(api.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'ops', containerPort: 9464, protocol: 'TCP' }]);
   assert.deepEqual(api.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
   assert.deepEqual(api.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
   assert.deepEqual(api.startupProbe.httpGet, { path: '/healthz', port: 'http' });
@@ -141,8 +141,18 @@ test('scheduler and worker Deployments serve probes and metrics on their operati
     assert.deepEqual(c.startupProbe.httpGet, { path: '/healthz', port: 'ops' });
     assert.equal(deployment.spec.template.metadata.annotations['prometheus.io/port'], '9464');
   }
-  const [api] = one(manifests, 'Deployment', 'jobplane-api').spec.template.spec.containers;
-  assert.equal(api.env.find((e: { name: string }) => e.name === 'JOBPLANE_OPS_PORT'), undefined, 'the api serves them on its own port');
+});
+
+test('Prometheus scrapes the api pods on their operations port, since the api port serves no /metrics without a token', async () => {
+  const { manifests } = await renderChart(CHART, { values: MINIMAL });
+  const api = one(manifests, 'Deployment', 'jobplane-api');
+  const [c] = api.spec.template.spec.containers;
+  assert.ok(c.env.some((e: { name: string; value: string }) => e.name === 'JOBPLANE_OPS_PORT' && e.value === '9464'), 'the api sets JOBPLANE_OPS_PORT');
+  const annotations = api.spec.template.metadata.annotations;
+  assert.deepEqual([annotations['prometheus.io/scrape'], annotations['prometheus.io/path'], annotations['prometheus.io/port']], ['true', '/metrics', '9464']);
+  assert.ok(c.ports.some((p: { name: string; containerPort: number }) => p.name === 'ops' && p.containerPort === 9464));
+  assert.equal(one(manifests, 'Service', 'jobplane').spec.ports.length, 1, 'the operations port is not behind the Service');
+  assert.equal(one(manifests, 'Service', 'jobplane').spec.ports[0].targetPort, 'http');
 });
 
 test('probe timings are shared and a role may override them', async () => {

@@ -13,6 +13,8 @@ const db = await testDatabase();
 const jwtSecret = randomBytes(32).toString('hex');
 const id = createIdentity({ pool: db.pool, jwtSecret });
 const PASSWORD = 'correct horse battery staple';
+/** Account changes are made as an installation superadmin (the rules for lesser actors are in user-privileges.test.ts). */
+const AS_ROOT = { actor: { kind: 'user', id: uuidv7(), tenantId: DEFAULT_TENANT_ID, username: 'root', role: 'admin', superadmin: true } satisfies Principal };
 
 let counter = 0;
 /** A fresh user (and a fresh client IP) per test, so throttle counters never leak between tests. */
@@ -65,30 +67,84 @@ test('a wrong password and an unknown user get the same answer and both run an a
 
 test('a disabled user cannot log in and gets the same answer as a wrong password', async () => {
   const { user, ip } = await freshUser();
-  await id.updateUser(DEFAULT_TENANT_ID, user.id, { disabled: true });
+  await id.updateUser(DEFAULT_TENANT_ID, user.id, { disabled: true }, AS_ROOT);
   await assert.rejects(id.login(user.username, PASSWORD, { ip }), code('INVALID_CREDENTIALS'));
 });
 
-test('logins are throttled after five failures with a growing lock, and a success resets the counter', async () => {
+test('logins are throttled after five failures at one address with a growing lock, and a success resets the counter', async () => {
   const { user, ip } = await freshUser();
   for (let i = 0; i < 5; i += 1) await assert.rejects(id.login(user.username, 'wrong password!!', { ip }), code('INVALID_CREDENTIALS'));
-  // Locked now, even for the right password (and from another IP: the account key is locked).
-  const locked = await id.login(user.username, PASSWORD, { ip: '192.0.2.77' }).catch((e: unknown) => e);
+  // Locked now from this address, even for the right password…
+  const locked = await id.login(user.username, PASSWORD, { ip }).catch((e: unknown) => e);
   assert.ok(locked instanceof RateLimitedError && locked.code === 'RATE_LIMITED');
   assert.ok(locked.retryAfterS >= 1 && locked.retryAfterS <= 2);
-  // Let the lock run out without sleeping; the next failure locks for 2 s.
+  // …but not from everywhere: one address cannot lock the owner out of their account.
+  await id.login(user.username, PASSWORD, { ip: '192.0.2.77' });
+  // That success does not unlock the guessing address. Let its lock run out without sleeping;
+  // the next failure there locks for 2 s.
   await db.pool.query(`UPDATE jobplane.login_attempts SET locked_until = now() - interval '1 second' WHERE key LIKE $1`, [`%${user.username}`]);
-  await db.pool.query(`UPDATE jobplane.login_attempts SET locked_until = now() - interval '1 second' WHERE key = $1`, [`ip:${ip}`]);
   await assert.rejects(id.login(user.username, 'wrong password!!', { ip }), code('INVALID_CREDENTIALS'));
   const longer = await id.login(user.username, PASSWORD, { ip }).catch((e: unknown) => e);
   assert.ok(longer instanceof RateLimitedError);
   assert.ok(longer.retryAfterS >= 2 && longer.retryAfterS <= 3);
   await db.pool.query(`UPDATE jobplane.login_attempts SET locked_until = now() - interval '1 second'`);
   await id.login(user.username, PASSWORD, { ip });
-  const { rows } = await db.pool.query(`SELECT * FROM jobplane.login_attempts WHERE key IN ($1, $2)`, [`user:${user.username}`, `ip:${ip}`]);
-  assert.equal(rows.length, 0);
+  const { rows } = await db.pool.query(`SELECT * FROM jobplane.login_attempts WHERE key IN ($1, $2)`, [`ua:${ip}|${user.username}`, `user:${user.username}`]);
+  assert.equal(rows.length, 0, "a success clears the account's own counters");
   for (let i = 0; i < 4; i += 1) await assert.rejects(id.login(user.username, 'wrong password!!', { ip }), code('INVALID_CREDENTIALS'));
   await id.login(user.username, PASSWORD, { ip });
+});
+
+test('100 guesses sent at the same instant to two API processes cost only the throttle’s allowance in password verifies', async () => {
+  const { user, ip } = await freshUser();
+  // A second identity service on the same database stands for a second API process.
+  const other = createIdentity({ pool: db.pool, jwtSecret });
+  const before = hashingStats().verifies;
+  const started = performance.now();
+  const guesses = Array.from({ length: 100 }, (_, i) => (i === 60 ? PASSWORD : `wrong guess number ${i}`));
+  const answers = await Promise.all(guesses.map((password, i) => (i % 2 === 0 ? id : other).login(user.username, password, { ip }).then(() => 'ok', (e: unknown) => (isAppError(e) ? e.code : String(e)))));
+  const elapsedS = (performance.now() - started) / 1000;
+  const verifies = hashingStats().verifies - before;
+  const tally = answers.reduce<Record<string, number>>((t, a) => ({ ...t, [a]: (t[a] ?? 0) + 1 }), {});
+  // Five attempts, then one more each time a lock (1 s, 2 s, 4 s …) runs out while the burst lasts:
+  // on a quick machine that is exactly five.
+  const allowance = 5 + Math.floor(Math.log2(elapsedS + 1));
+  assert.ok(verifies <= allowance, `argon2 verified ${verifies} guesses in ${elapsedS.toFixed(1)} s (allowance ${allowance})`);
+  assert.equal((tally.ok ?? 0) + (tally.INVALID_CREDENTIALS ?? 0), verifies, 'only admitted attempts were checked; the right password too, unless it was admitted');
+  assert.equal(tally.RATE_LIMITED, 100 - verifies, JSON.stringify(tally));
+});
+
+test("guessing other accounts' passwords between logins to one's own still meets the address limit", async () => {
+  const mine = await freshUser();
+  const victims = await Promise.all([freshUser(), freshUser(), freshUser(), freshUser()]);
+  const ip = '203.0.113.9';
+  let refusedInRound: number | null = null;
+  for (let round = 0; round < 20 && refusedInRound === null; round += 1) {
+    for (const victim of victims) {
+      const answer = await id.login(victim.user.username, `guess ${round}`, { ip }).catch((e: unknown) => e);
+      if (answer instanceof RateLimitedError) refusedInRound = round;
+    }
+    // The attacker's own, successful login must not wipe the address's count.
+    const own = await id.login(mine.user.username, PASSWORD, { ip }).catch((e: unknown) => e);
+    if (own instanceof RateLimitedError) refusedInRound ??= round;
+  }
+  assert.ok(refusedInRound !== null && refusedInRound <= 8, `refused in round ${refusedInRound}`);
+});
+
+test('failed and throttled logins land in the bounded failed-login trail, not in the audit chain', async () => {
+  const { user, ip } = await freshUser();
+  for (let i = 0; i < 7; i += 1) await id.login(user.username, 'wrong password!!', { ip }).catch(() => undefined);
+  await id.login('nobody-at-all', 'wrong password!!', { ip }).catch(() => undefined);
+  await id.flush();
+  const { rows } = await db.pool.query<{ reason: string; attempts: number; user_id: string | null; username: string }>(
+    `SELECT reason, attempts, user_id, username FROM jobplane.login_failures WHERE client_ip = $1 ORDER BY username, reason`,
+    [ip],
+  );
+  const mine = rows.filter((r) => r.username === user.username);
+  assert.deepEqual(mine.map((r) => [r.reason, r.attempts, r.user_id]), [['invalid-credentials', 5, user.id], ['throttled', 2, user.id]]);
+  assert.ok(rows.some((r) => r.username === 'nobody-at-all' && r.user_id === null));
+  const audit = await db.pool.query(`SELECT 1 FROM jobplane.audit_log WHERE actor = 'anonymous'`);
+  assert.equal(audit.rowCount, 0);
 });
 
 test('forged, expired, mis-addressed and malformed credentials are rejected, never crash', async () => {
@@ -157,7 +213,7 @@ test('logout revokes the session so its refresh token stops working', async () =
 test('a password change ends existing sessions: old access and refresh tokens fail', async () => {
   const { user, ip } = await freshUser();
   const session = await id.login(user.username, PASSWORD, { ip });
-  await id.updateUser(DEFAULT_TENANT_ID, user.id, { password: 'a brand new long password' });
+  await id.updateUser(DEFAULT_TENANT_ID, user.id, { password: 'a brand new long password' }, AS_ROOT);
   await assert.rejects(id.authenticate(session.accessToken), code('TOKEN_INVALID'));
   await assert.rejects(id.refresh(session.refreshToken), code('TOKEN_INVALID'));
   await assert.rejects(id.login(user.username, PASSWORD, { ip }), code('INVALID_CREDENTIALS'));
@@ -168,7 +224,7 @@ test('a password change ends existing sessions: old access and refresh tokens fa
 test('a role change applies to existing access tokens at once', async () => {
   const { user, ip } = await freshUser('viewer');
   const session = await id.login(user.username, PASSWORD, { ip });
-  await id.updateUser(DEFAULT_TENANT_ID, user.id, { role: 'admin' });
+  await id.updateUser(DEFAULT_TENANT_ID, user.id, { role: 'admin' }, AS_ROOT);
   const principal = await id.authenticate(session.accessToken);
   assert.ok(principal.kind === 'user' && principal.role === 'admin');
 });
@@ -190,10 +246,10 @@ test('users of one tenant are invisible to another', async () => {
   assert.ok((await id.listUsers(other)).some((u) => u.id === user.id));
   assert.ok(!(await id.listUsers(DEFAULT_TENANT_ID)).some((u) => u.id === user.id));
   await assert.rejects(id.getUser(DEFAULT_TENANT_ID, user.id), code('USER_NOT_FOUND'));
-  await assert.rejects(id.updateUser(DEFAULT_TENANT_ID, user.id, { role: 'admin' }), code('USER_NOT_FOUND'));
-  await assert.rejects(id.deleteUser(DEFAULT_TENANT_ID, user.id), code('USER_NOT_FOUND'));
+  await assert.rejects(id.updateUser(DEFAULT_TENANT_ID, user.id, { role: 'admin' }, AS_ROOT), code('USER_NOT_FOUND'));
+  await assert.rejects(id.deleteUser(DEFAULT_TENANT_ID, user.id, AS_ROOT), code('USER_NOT_FOUND'));
   await assert.rejects(id.getUser(other, 'not-a-uuid'), code('USER_NOT_FOUND'));
-  await id.deleteUser(other, user.id);
+  await id.deleteUser(other, user.id, AS_ROOT);
   await assert.rejects(id.getUser(other, user.id), code('USER_NOT_FOUND'));
 });
 
@@ -271,4 +327,13 @@ test('bootstrap creates exactly one admin even when called concurrently, and nev
   const principal = await id.authenticate(session.accessToken);
   assert.ok(principal.kind === 'user' && principal.superadmin);
   assert.deepEqual(await id.bootstrap(), { created: false });
+});
+
+test('a flood against one account from an address does not lock out the other users behind that address', async () => {
+  const { user: target } = await freshUser();
+  const { user: colleague } = await freshUser();
+  const office = '198.51.100.200';
+  await Promise.all(Array.from({ length: 100 }, (_, i) => id.login(target.username, `flood ${i}`, { ip: office }).catch(() => undefined)));
+  const session = await id.login(colleague.username, PASSWORD, { ip: office });
+  assert.equal(session.user.id, colleague.id);
 });

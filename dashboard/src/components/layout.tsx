@@ -15,6 +15,7 @@ const NAV: Array<{ to: string; label: string; permission: Permission }> = [
   { to: '/audit', label: 'Audit log', permission: 'audit:read' },
   { to: '/users', label: 'Users', permission: 'admin' },
   { to: '/keys', label: 'API keys', permission: 'admin' },
+  { to: '/secrets', label: 'Secrets', permission: 'secrets:read' },
   { to: '/tenants', label: 'Tenants', permission: 'tenants' },
 ];
 
@@ -60,7 +61,14 @@ export function Layout({ children }: { children: ReactNode }): ReactNode {
             </select>
           </label>
           <span className="who" data-testid="who">
-            {me.username ?? me.id} <span className="muted">({me.superadmin ? 'superadmin' : (me.role ?? 'key')})</span>
+            {me.kind === 'user' ? (
+              <Link to="/account" title="Your account and password">
+                {me.username ?? me.id}
+              </Link>
+            ) : (
+              me.id
+            )}{' '}
+            <span className="muted">({me.superadmin ? 'superadmin' : (me.role ?? 'key')})</span>
           </span>
           <button type="button" className="btn" onClick={() => void logout()}>
             Log out

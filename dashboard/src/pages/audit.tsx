@@ -1,7 +1,7 @@
 /**
  * Audit log (audit:read): newest first, filters in the URL (action, actor, target id, since,
  * until), cursor paging, each entry expandable to its before/after JSON, request id and client
- * address.
+ * address. Below it, the failed-login trail (kept outside the audit chain).
  */
 import { Fragment, useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
@@ -10,6 +10,7 @@ import { dateTime, shortId } from '../format';
 import type { ApiAuditEntry } from '../../../src/client/client.js';
 import { Link, setQuery, useLocation } from '../router';
 import { useCan } from '../session';
+import { LoginFailures } from './login-failures';
 
 type AuditEntry = ApiAuditEntry;
 
@@ -225,6 +226,7 @@ export function AuditPage(): ReactNode {
         </div>
       ) : null}
       <CursorPager cursor={filters.cursor} nextCursor={data?.nextCursor} />
+      <LoginFailures />
     </>
   );
 }

@@ -1,6 +1,8 @@
 /**
- * Users (admins): list, create (username, password, role), change role, disable/enable, delete.
- * The API refuses deleting yourself (403); its answer is shown as is.
+ * Users (admins): list, create (username, password, role), change role, disable/enable, delete;
+ * superadmins also grant and remove superadmin. Accounts that outrank you, and your own disable and
+ * delete, have their controls off with the reason (the API refuses them anyway: src/core/account-rules.ts);
+ * other refusals (the last admin, the last superadmin) are shown as the API words them.
  */
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
@@ -8,6 +10,8 @@ import { api, fieldError, type Role } from '../api';
 import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan, useMe } from '../session';
+import { accountRank, principalRank } from '../../../src/core/account-rules.js';
+import type { Principal } from '../../../src/core/access.js';
 
 interface User {
   id: string;
@@ -28,7 +32,7 @@ const ROLE_HINT: Record<Role, string> = {
   admin: 'everything, including queues, users, keys and the audit log',
 };
 
-type Pending = { kind: 'delete' | 'disable' | 'enable'; user: User } | { kind: 'role'; user: User; role: Role } | null;
+type Pending = { kind: 'delete' | 'disable' | 'enable' | 'grant-super' | 'remove-super'; user: User } | { kind: 'role'; user: User; role: Role } | null;
 
 export function UsersPage(): ReactNode {
   const can = useCan();
@@ -50,10 +54,8 @@ export function UsersPage(): ReactNode {
     try {
       const path = `/api/v1/users/${encodeURIComponent(p.user.id)}`;
       if (p.kind === 'delete') await api('DELETE', path);
-      else await api<User>('PATCH', path, { body: p.kind === 'role' ? { role: p.role } : { disabled: p.kind === 'disable' } });
-      setMessage(
-        p.kind === 'delete' ? `Deleted ${p.user.username}.` : p.kind === 'role' ? `${p.user.username} is now ${p.role}.` : `${p.user.username} is ${p.kind === 'disable' ? 'disabled' : 'enabled'}.`,
-      );
+      else await api<User>('PATCH', path, { body: patchOf(p) });
+      setMessage(done(p));
       setPending(null);
       void load();
     } catch (err) {
@@ -65,6 +67,10 @@ export function UsersPage(): ReactNode {
   };
 
   const list = users ?? [];
+  const myRank = principalRank(me as unknown as Principal);
+  const superadmin = me.kind === 'user' && me.superadmin === true;
+  /** Why the controls of `u` are off, or null. */
+  const lockedReason = (u: User): string | null => (accountRank(u) > myRank ? `${u.username} holds more power than you: only a superadmin may change this account` : null);
 
   return (
     <>
@@ -106,6 +112,8 @@ export function UsersPage(): ReactNode {
             <tbody>
               {list.map((u) => {
                 const self = me.kind === 'user' && me.id === u.id;
+                const locked = lockedReason(u);
+                const selfReason = self ? 'You cannot disable or delete yourself' : null;
                 return (
                   <tr key={u.id} data-user-id={u.id}>
                     <th scope="row" className="truncate row-head" title={u.id}>
@@ -116,7 +124,7 @@ export function UsersPage(): ReactNode {
                     <td data-label="Role">
                       <label>
                         <span className="sr-only">Role of {u.username}</span>
-                        <select value={u.role} onChange={(e) => { setActionError(null); setPending({ kind: 'role', user: u, role: e.target.value as Role }); }}>
+                        <select value={u.role} disabled={locked !== null} title={locked ?? undefined} onChange={(e) => { setActionError(null); setPending({ kind: 'role', user: u, role: e.target.value as Role }); }}>
                           {ROLES.map((r) => (
                             <option key={r} value={r}>
                               {r}
@@ -130,12 +138,17 @@ export function UsersPage(): ReactNode {
                     <td data-label="Created" title={u.createdAt}>{ago(u.createdAt)}</td>
                     <td data-label="Actions">
                       <div className="row-actions">
-                        <button type="button" className="btn btn-small" aria-label={`${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.disabled ? 'enable' : 'disable', user: u }); }}>
+                        <button type="button" className="btn btn-small" disabled={(locked ?? selfReason) !== null} title={locked ?? selfReason ?? undefined} aria-label={`${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.disabled ? 'enable' : 'disable', user: u }); }}>
                           {u.disabled ? 'Enable' : 'Disable'}
                         </button>
-                        <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Delete user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: 'delete', user: u }); }}>
+                        <button type="button" className="btn btn-small btn-danger-outline" disabled={(locked ?? selfReason) !== null} title={locked ?? selfReason ?? undefined} aria-label={`Delete user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: 'delete', user: u }); }}>
                           Delete
                         </button>
+                        {superadmin && u.tenantId === me.tenantId ? (
+                          <button type="button" className="btn btn-small" aria-label={`${u.superadmin ? 'Remove superadmin from' : 'Make superadmin'} ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.superadmin ? 'remove-super' : 'grant-super', user: u }); }}>
+                            {u.superadmin ? 'Remove superadmin' : 'Make superadmin'}
+                          </button>
+                        ) : null}
                       </div>
                     </td>
                   </tr>
@@ -148,15 +161,9 @@ export function UsersPage(): ReactNode {
 
       {pending ? (
         <Confirm
-          title={
-            pending.kind === 'delete'
-              ? `Delete user ${pending.user.username}?`
-              : pending.kind === 'role'
-                ? `Make ${pending.user.username} ${pending.role}?`
-                : `${pending.kind === 'disable' ? 'Disable' : 'Enable'} user ${pending.user.username}?`
-          }
-          confirmLabel={pending.kind === 'delete' ? 'Delete user' : pending.kind === 'role' ? 'Change role' : pending.kind === 'disable' ? 'Disable user' : 'Enable user'}
-          danger={pending.kind === 'delete' || pending.kind === 'disable'}
+          title={titleOf(pending)}
+          confirmLabel={CONFIRM_LABEL[pending.kind]}
+          danger={pending.kind === 'delete' || pending.kind === 'disable' || pending.kind === 'grant-super'}
           busy={busy}
           onCancel={() => { setPending(null); setActionError(null); }}
           onConfirm={() => void act(pending)}
@@ -169,8 +176,63 @@ export function UsersPage(): ReactNode {
   );
 }
 
+const CONFIRM_LABEL: Record<Exclude<Pending, null>['kind'], string> = {
+  delete: 'Delete user',
+  role: 'Change role',
+  disable: 'Disable user',
+  enable: 'Enable user',
+  'grant-super': 'Make superadmin',
+  'remove-super': 'Remove superadmin',
+};
+
+function patchOf(p: Exclude<Pending, null>): Record<string, unknown> {
+  switch (p.kind) {
+    case 'role':
+      return { role: p.role };
+    case 'grant-super':
+    case 'remove-super':
+      return { superadmin: p.kind === 'grant-super' };
+    default:
+      return { disabled: p.kind === 'disable' };
+  }
+}
+
+function titleOf(p: Exclude<Pending, null>): string {
+  switch (p.kind) {
+    case 'delete':
+      return `Delete user ${p.user.username}?`;
+    case 'role':
+      return `Make ${p.user.username} ${p.role}?`;
+    case 'grant-super':
+      return `Make ${p.user.username} a superadmin?`;
+    case 'remove-super':
+      return `Remove superadmin from ${p.user.username}?`;
+    default:
+      return `${p.kind === 'disable' ? 'Disable' : 'Enable'} user ${p.user.username}?`;
+  }
+}
+
+function done(p: Exclude<Pending, null>): string {
+  switch (p.kind) {
+    case 'delete':
+      return `Deleted ${p.user.username}.`;
+    case 'role':
+      return `${p.user.username} is now ${p.role}.`;
+    case 'grant-super':
+      return `${p.user.username} is now a superadmin.`;
+    case 'remove-super':
+      return `${p.user.username} is no longer a superadmin.`;
+    default:
+      return `${p.user.username} is ${p.kind === 'disable' ? 'disabled' : 'enabled'}.`;
+  }
+}
+
 function describe(p: Exclude<Pending, null>): string {
   switch (p.kind) {
+    case 'grant-super':
+      return `${p.user.username} will operate the whole installation: every tenant, every user of this tenant, every setting.`;
+    case 'remove-super':
+      return `${p.user.username} keeps the ${p.user.role} role of this tenant. The last superadmin cannot give the flag away.`;
     case 'delete':
       return `${p.user.username} will no longer be able to log in, and the account is removed. This cannot be undone.`;
     case 'disable':

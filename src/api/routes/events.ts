@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { actorOf } from '../../core/access.js';
 import { EVENT_TYPES, type EventFilter, type EventType } from '../../core/events.js';
 import { isJobStatus, type JobStatus } from '../../core/job-states.js';
+import { defaultTenantStreamLimit, StreamQuota, type StreamAdmission } from '../../core/stream-quota.js';
 import type { Pool } from '../../db/pool.js';
 import type { EventHub, HubMessage } from '../../engine/event-hub.js';
 import { readJob } from '../../engine/job-service.js';
@@ -16,8 +18,23 @@ export interface EventRouteOptions {
   hub: EventHub;
   /** Comment line sent when nothing else was, so proxies keep the connection. @defaultValue 15000 */
   heartbeatMs?: number;
-  /** Streams one process serves at once. @defaultValue 1000 */
+  /** Streams one process serves at once; more get 503 TOO_MANY_STREAMS. @defaultValue 1000 */
   maxStreams?: number;
+  /** Streams one tenant holds in this process; more get 429 STREAM_QUOTA_EXCEEDED. Null or absent: half of maxStreams, at least 1. */
+  maxStreamsPerTenant?: number | null;
+  /** Streams one user or API key holds in this process; more get 429 STREAM_QUOTA_EXCEEDED. @defaultValue 10 */
+  maxStreamsPerPrincipal?: number;
+}
+
+/**
+ * Retry-After of a 429 STREAM_QUOTA_EXCEEDED. A slot frees only when one of the caller's (or its
+ * tenant's) streams ends, which a quick retry will not see; a reconnecting client should wait.
+ */
+export const STREAM_QUOTA_RETRY_AFTER_S = 30;
+
+/** A 429 the problem handler answers with a Retry-After header. */
+class StreamQuotaError extends AppError {
+  readonly retryAfterS = STREAM_QUOTA_RETRY_AFTER_S;
 }
 
 /** A subscriber this far behind (bytes not yet taken by the socket) is cut off; it resumes with Last-Event-ID. */
@@ -40,6 +57,7 @@ const STREAM_DESCRIPTION = [
   'Event names: `job` (a job changed status: data has jobId, status, queue, task, attempt, scheduleId, at), `job-output` (new progress or log lines: read them from /jobs/{id}/logs),',
   '`schedule` (created, updated, deleted, paused, resumed, triggered), `queue` (paused, resumed, limit), and `reset`: events may have been missed (resume was not possible, or the stream had a gap) — re-read the state you show.',
   'Reconnect with `Last-Event-ID` (or `?lastEventId=`) to resume; a `: ping` comment comes every 15 s.',
+  'Streams per process are capped per user or API key and per tenant (429 `STREAM_QUOTA_EXCEEDED`, with `Retry-After`) and in all (503 `TOO_MANY_STREAMS`).',
 ].join(' ');
 
 /** `GET /api/v1/events` (tenant-wide, filterable) and `GET /api/v1/jobs/:id/events` (one job). */
@@ -47,6 +65,11 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 1000;
+  const quota = new StreamQuota({
+    total: maxStreams,
+    perTenant: options.maxStreamsPerTenant ?? defaultTenantStreamLimit(maxStreams),
+    perPrincipal: options.maxStreamsPerPrincipal ?? 10,
+  });
   const open = new Set<(closing: boolean) => void>();
   // On shutdown every stream ends and its socket goes with it: clients reconnect (to another
   // process) with Last-Event-ID, and the server's close does not wait on their connections.
@@ -55,7 +78,7 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
     done();
   });
 
-  const streamResponse = { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: Type.String() } } }, ...problemResponses, 503: Type.Ref('Problem') };
+  const streamResponse = { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: Type.String() } } }, ...problemResponses, 429: Type.Ref('Problem'), 503: Type.Ref('Problem') };
 
   r.get('/api/v1/events', {
     config: { permission: 'jobs:read' },
@@ -97,7 +120,9 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
   });
 
   function stream(request: FastifyRequest, reply: FastifyReply, filter: EventFilter, lastEventId: string | null, snapshot: (() => Promise<JobSnapshot>) | null): void {
-    if (options.hub.size >= maxStreams) throw new AppError('TOO_MANY_STREAMS', `this process already serves ${maxStreams} event streams; retry later or on another API process`);
+    // Released in end(), which every way a stream stops goes through: the client leaves, the app
+    // closes, the subscriber falls too far behind, the job's snapshot cannot be read.
+    const slot = admit(principalOf(request).tenantId, actorOf(principalOf(request)));
     const res = reply.raw;
     reply.hijack();
     res.writeHead(200, {
@@ -142,6 +167,7 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
       ended = true;
       clearInterval(timer);
       unsubscribe();
+      slot.release();
       open.delete(end);
       res.end(() => {
         if (closing) res.socket?.destroy();
@@ -150,6 +176,11 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
     open.add(end);
     res.on('close', () => end());
     res.on('error', () => end());
+    // The per-job route awaits a read first: a client gone by now has no 'close' left to send.
+    if (res.destroyed || res.socket?.destroyed !== false) {
+      end();
+      return;
+    }
     write('retry: 3000\n: connected\n\n');
     for (const message of replay) send(message);
     if (snapshot) {
@@ -166,6 +197,20 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
           end(true);
         },
       );
+    }
+  }
+
+  /** A slot for one more stream of this caller, or the error that says which cap is full. */
+  function admit(tenantId: string, principal: string): Extract<StreamAdmission, { admitted: true }> {
+    const admission = quota.admit(tenantId, principal);
+    if (admission.admitted) return admission;
+    switch (admission.scope) {
+      case 'process':
+        throw new AppError('TOO_MANY_STREAMS', `this process already serves ${admission.limit} event streams; retry later or on another API process`);
+      case 'tenant':
+        throw new StreamQuotaError('STREAM_QUOTA_EXCEEDED', `your tenant already holds ${admission.limit} event streams on this process (SSE_MAX_STREAMS_PER_TENANT); close one and retry`);
+      case 'principal':
+        throw new StreamQuotaError('STREAM_QUOTA_EXCEEDED', `this user or key already holds ${admission.limit} event streams on this process (SSE_MAX_STREAMS_PER_USER); close one (another tab?) and retry`);
     }
   }
 }

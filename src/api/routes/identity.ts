@@ -7,9 +7,6 @@ import type { ApiKey, Identity, Tenant, User } from '../../engine/auth/index.js'
 import { AppError } from '../../errors/index.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
-import type { Queryable } from '../../db/pool.js';
-import { findUserRef } from '../../db/queries/identity.js';
-import { normalizeUsername } from '../../engine/auth/index.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 
 const RoleSchema = Type.Union([Type.Literal('viewer'), Type.Literal('manager'), Type.Literal('admin')]);
@@ -21,6 +18,10 @@ const KeyView = Type.Object({
   id: Type.String(), name: Type.String(), prefix: Type.String(), last4: Type.String(), scopes: Type.Array(Type.String()),
   expiresAt: Type.Union([Type.String(), Type.Null()]), lastUsedAt: Type.Union([Type.String(), Type.Null()]),
   revokedAt: Type.Union([Type.String(), Type.Null()]), createdBy: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(),
+});
+const LoginFailureView = Type.Object({
+  at: Type.String({ description: 'the last attempt of this line' }), firstAt: Type.String(), minute: Type.String(),
+  clientIp: Type.String(), username: Type.String(), reason: Type.String(), userId: Type.Union([Type.String(), Type.Null()]), attempts: Type.Integer(),
 });
 const TenantView = Type.Object({ id: Type.String(), slug: Type.String(), name: Type.String(), users: Type.Integer(), createdAt: Type.String() });
 const SessionView = Type.Object({ accessToken: Type.String(), refreshToken: Type.String(), expiresIn: Type.Integer(), tokenType: Type.Literal('Bearer'), user: UserView });
@@ -40,7 +41,7 @@ function keyView(k: ApiKey) {
  * /api/v1/auth (login, refresh, logout), /api/v1/me, /api/v1/users and /api/v1/keys (admins),
  * /api/v1/tenants (superadmins).
  */
-export function identityRoutes(app: FastifyInstance, identity: Identity, audit: Auditor, pool: Queryable): void {
+export function identityRoutes(app: FastifyInstance, identity: Identity, audit: Auditor): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const session = (s: Awaited<ReturnType<Identity['login']>>) => ({ ...s, tokenType: 'Bearer' as const, user: userView(s.user) });
 
@@ -53,17 +54,11 @@ export function identityRoutes(app: FastifyInstance, identity: Identity, audit: 
       response: { 200: SessionView, 400: Type.Ref('Problem'), 401: Type.Ref('Problem'), 429: Type.Ref('Problem') },
     },
   }, async (request) => {
-    try {
-      const result = await identity.login(request.body.username, request.body.password, { ip: request.ip });
-      await audit(request, { action: 'auth.login', tenantId: result.user.tenantId, actor: `user:${result.user.id}`, targetType: 'user', targetId: result.user.id });
-      return session(result);
-    } catch (error) {
-      // Failed logins are audited in the tenant of the named user, when such a user exists.
-      const username = normalizeUsername(request.body.username);
-      const ref = username === null ? null : await findUserRef(pool, username);
-      if (ref) await audit(request, { action: 'auth.login_failed', tenantId: ref.tenantId, actor: 'anonymous', targetType: 'user', targetId: ref.id, after: { reason: (error as { code?: string }).code ?? 'error' } });
-      throw error;
-    }
+    // Failed and throttled logins go to the failed-login trail (GET /api/v1/security/login-failures),
+    // not to the tenant's audit chain: anonymous requests must not grow a chain without bound.
+    const result = await identity.login(request.body.username, request.body.password, { ip: request.ip });
+    await audit(request, { action: 'auth.login', tenantId: result.user.tenantId, actor: `user:${result.user.id}`, targetType: 'user', targetId: result.user.id });
+    return session(result);
   });
 
   r.post('/api/v1/auth/refresh', {
@@ -97,6 +92,38 @@ export function identityRoutes(app: FastifyInstance, identity: Identity, audit: 
       response: { 200: Type.Object({ kind: Type.String(), id: Type.String(), tenantId: Type.String(), username: Type.Optional(Type.String()), role: Type.Optional(Type.String()), superadmin: Type.Optional(Type.Boolean()), prefix: Type.Optional(Type.String()), scopes: Type.Optional(Type.Array(Type.String())) }), ...problemResponses },
     },
   }, (request) => ({ ...principalOf(request) }));
+
+  r.post('/api/v1/me/password', {
+    config: { permission: 'jobs:read' },
+    schema: {
+      tags: ['auth'],
+      summary: 'Change your own password (the current one is required); every session of yours ends',
+      description: 'Wrong current passwords are throttled like logins and answer 403 `CURRENT_PASSWORD_INVALID`. Afterwards log in again with the new password. API keys have no password (403).',
+      body: Type.Object({ currentPassword: Type.String({ maxLength: 1024 }), newPassword: Type.String({ maxLength: 256 }) }, { additionalProperties: false }),
+      response: { 204: Type.Null(), ...problemResponses, 429: Type.Ref('Problem') },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request);
+    const user = await identity.changeOwnPassword({ actor: principal, ip: request.ip }, request.body.currentPassword, request.body.newPassword);
+    await audit(request, { action: 'user.password_change', targetType: 'user', targetId: user.id, after: { passwordChanged: true } });
+    return reply.code(204).send(null);
+  });
+
+  r.get('/api/v1/security/login-failures', {
+    config: { permission: 'audit:read' },
+    schema: {
+      tags: ['audit'],
+      summary: 'Failed and throttled logins on your tenant\'s users, newest first (one line per minute, address, username and reason)',
+      description: 'Kept apart from the audit chain, bounded in age and size (docs/security.md). Superadmins also see attempts on usernames that name nobody.',
+      querystring: Type.Object({ before: Type.Optional(Type.String({ format: 'date-time' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }, { additionalProperties: false }),
+      response: { 200: Type.Object({ failures: Type.Array(LoginFailureView), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+    },
+  }, async (request) => {
+    const limit = request.query.limit ?? 100;
+    const rows = await identity.listLoginFailures(principalOf(request), { before: request.query.before ? new Date(request.query.before) : undefined, limit });
+    const failures = rows.map((f) => ({ at: f.lastAt.toISOString(), firstAt: f.firstAt.toISOString(), minute: f.bucket.toISOString(), clientIp: f.clientIp, username: f.username, reason: f.reason, userId: f.userId, attempts: f.attempts }));
+    return { failures, nextCursor: rows.length === limit ? failures[failures.length - 1]!.at : null };
+  });
 
   r.get('/api/v1/users', {
     config: { permission: 'admin' },
@@ -156,28 +183,42 @@ export function identityRoutes(app: FastifyInstance, identity: Identity, audit: 
     config: { permission: 'admin' },
     schema: {
       tags: ['users'],
-      summary: 'Change role, disable, or set a new password (the last two end the user’s sessions)',
+      summary: 'Change role, disable, superadmin, or set a new password (the last two end the user’s sessions)',
+      description: [
+        'Nobody may change an account that holds more power than their own (403 `TARGET_MORE_PRIVILEGED`: a tenant admin and a superadmin), grant a role above their own, or disable themselves.',
+        'Only superadmins grant or remove `superadmin`. The last superadmin and the last admin of a tenant cannot be disabled or demoted (409 `LAST_SUPERADMIN`, `LAST_ADMIN`).',
+        'Setting your own password needs `currentPassword` (or use POST /api/v1/me/password).',
+      ].join(' '),
       params: IdParams,
-      body: Type.Object({ role: Type.Optional(RoleSchema), disabled: Type.Optional(Type.Boolean()), password: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }),
-      response: { 200: UserView, ...problemResponses },
+      body: Type.Object({
+        role: Type.Optional(RoleSchema),
+        disabled: Type.Optional(Type.Boolean()),
+        superadmin: Type.Optional(Type.Boolean()),
+        password: Type.Optional(Type.String({ maxLength: 256 })),
+        currentPassword: Type.Optional(Type.String({ maxLength: 1024 })),
+      }, { additionalProperties: false }),
+      response: { 200: UserView, ...problemResponses, 409: Type.Ref('Problem'), 429: Type.Ref('Problem') },
     },
   }, async (request) => {
-    const { role, ...rest } = request.body;
-    const tenantId = principalOf(request).tenantId;
-    const before = userView(await identity.getUser(tenantId, request.params.id));
-    const after = userView(await identity.updateUser(tenantId, request.params.id, { ...rest, ...(role ? { role: role } : {}) }));
-    await audit(request, { action: 'user.update', targetType: 'user', targetId: after.id, before, after: { ...after, passwordChanged: rest.password !== undefined } });
+    const principal = principalOf(request);
+    const change = await identity.updateUser(principal.tenantId, request.params.id, request.body, { actor: principal, ip: request.ip });
+    const after = userView(change.after);
+    await audit(request, { action: 'user.update', targetType: 'user', targetId: after.id, before: userView(change.before), after: { ...after, passwordChanged: request.body.password !== undefined } });
     return after;
   });
 
   r.delete('/api/v1/users/:id', {
     config: { permission: 'admin' },
-    schema: { tags: ['users'], summary: 'Delete a user', params: IdParams, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags: ['users'],
+      summary: 'Delete a user',
+      description: 'Not yourself, not an account with more power than yours (403 `TARGET_MORE_PRIVILEGED`), not the last superadmin or the last admin of a tenant (409).',
+      params: IdParams,
+      response: { 204: Type.Null(), ...problemResponses, 409: Type.Ref('Problem') },
+    },
   }, async (request, reply) => {
     const principal = principalOf(request);
-    if (principal.kind === 'user' && principal.id === request.params.id) throw new AppError('FORBIDDEN', 'you cannot delete yourself');
-    const before = userView(await identity.getUser(principal.tenantId, request.params.id));
-    await identity.deleteUser(principal.tenantId, request.params.id);
+    const before = userView(await identity.deleteUser(principal.tenantId, request.params.id, { actor: principal, ip: request.ip }));
     await audit(request, { action: 'user.delete', targetType: 'user', targetId: before.id, before });
     return reply.code(204).send(null);
   });
@@ -203,7 +244,7 @@ export function identityRoutes(app: FastifyInstance, identity: Identity, audit: 
     const principal = principalOf(request);
     const expires = request.body.expiresAt === undefined ? null : parseTimestamp(request.body.expiresAt, '/expiresAt');
     if (expires?.errors.length) throw new AppError('VALIDATION_FAILED', expires.errors[0]!.message, { errors: expires.errors });
-    const created = await identity.createApiKey(principal.tenantId, { name: request.body.name, scopes: request.body.scopes, expiresAt: expires?.value ?? null }, actorOf(principal));
+    const created = await identity.createApiKey(principal.tenantId, { name: request.body.name, scopes: request.body.scopes, expiresAt: expires?.value ?? null }, actorOf(principal), principal);
     await audit(request, { action: 'key.create', targetType: 'api_key', targetId: created.id, after: keyView(created) });
     return reply.code(201).send({ ...keyView(created), key: created.key });
   });
@@ -212,7 +253,8 @@ export function identityRoutes(app: FastifyInstance, identity: Identity, audit: 
     config: { permission: 'admin' },
     schema: { tags: ['keys'], summary: 'Revoke an API key (effective at once)', params: IdParams, response: { 200: KeyView, ...problemResponses } },
   }, async (request) => {
-    const view = keyView(await identity.revokeApiKey(principalOf(request).tenantId, request.params.id));
+    const principal = principalOf(request);
+    const view = keyView(await identity.revokeApiKey(principal.tenantId, request.params.id, principal));
     await audit(request, { action: 'key.revoke', targetType: 'api_key', targetId: view.id, after: view });
     return view;
   });

@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../core/access.js';
-import { validateBuiltinPayload, type BuiltinPayloadPolicy } from '../../core/builtin-payloads.js';
 import { jobEvent, type EventSink } from '../../core/events.js';
 import { idempotencyMismatch, normalizeJobSpec, type JobSpec } from '../../core/job-spec.js';
 import { AppError } from '../../errors/index.js';
 import type { Pool } from '../../db/pool.js';
 import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor, type JobChange } from '../../engine/job-service.js';
 import type { JobProducer } from '../../engine/producer.js';
+import { checkSubmission, DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../../engine/submit-checks.js';
 import { requestTraceParent } from '../plugins/tracing.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -21,14 +21,8 @@ export interface JobRouteDeps {
   producer: JobProducer;
   audit: Auditor;
   liveEvents: EventSink;
-  /** Built-in tasks this installation runs: their payloads are checked at submit time. */
-  builtinTasks?: BuiltinTaskCheck;
-}
-
-/** Which built-in tasks to check at submit time, under which policy. */
-export interface BuiltinTaskCheck {
-  enabled: readonly string[];
-  policy?: BuiltinPayloadPolicy;
+  /** Tasks refused, built-in payloads checked at submit time. @defaultValue {@link DEFAULT_SUBMIT_POLICY} */
+  submitPolicy?: SubmitPolicy;
 }
 
 const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Type.Union([Type.String(), Type.Null()]) });
@@ -38,17 +32,10 @@ const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level:
 export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
-  /** A bad payload for a built-in task is refused now, not failed later by a worker. */
-  const checkBuiltin = (specs: readonly JobSpec[], prefix: string): void => {
-    const check = deps.builtinTasks;
-    if (!check) return;
-    const errors = specs.flatMap((spec, i) =>
-      typeof spec.task === 'string' && check.enabled.includes(spec.task)
-        ? validateBuiltinPayload(spec.task, spec.payload ?? null, check.policy).map((e) => ({ pointer: `${prefix}${specs.length > 1 || prefix ? `/${i}` : ''}/payload${e.pointer}`, message: e.message }))
-        : [],
-    );
-    if (errors.length > 0) throw new AppError('VALIDATION_FAILED', `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors });
-  };
+  const policy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
+  /** A disabled task or a bad payload is refused now, not failed later by a worker. */
+  const check = (tenantId: string, specs: readonly JobSpec[], prefix: string | null): Promise<void> =>
+    checkSubmission(deps.pool, tenantId, specs.map((spec, i) => ({ pointer: prefix === null ? '' : `${prefix}/${i}`, task: spec.task, payload: spec.payload })), policy);
   const audited = async (request: FastifyRequest, action: string, change: JobChange) => {
     const before = jobView(change.before);
     const after = jobView(change.after);
@@ -70,7 +57,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   }, async (request, reply) => {
     const principal = principalOf(request);
     const spec = { ...(request.body as JobSpec) };
-    checkBuiltin([spec], '');
+    await check(principal.tenantId, [spec], null);
     const headerKey = request.headers['idempotency-key'];
     if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
     const traceParent = requestTraceParent(request);
@@ -100,7 +87,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
-    checkBuiltin(request.body.jobs as JobSpec[], '/jobs');
+    await check(principal.tenantId, request.body.jobs as JobSpec[], '/jobs');
     const traceParent = requestTraceParent(request);
     const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal), ...(traceParent ? { traceParent } : {}) });
     const answer = jobs.map((j) => ({ id: j.id, status: j.status, created: j.created }));

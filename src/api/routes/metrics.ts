@@ -1,14 +1,62 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors/index.js';
 import type { Metrics } from '../../server/metrics.js';
 
-/** Record every request's duration and serve /metrics in Prometheus text format. */
-export function metricsRoutes(app: FastifyInstance, metrics: Metrics): void {
+/** Options for {@link metricsRoutes}. */
+export interface MetricsRouteOptions {
+  /**
+   * A secret Prometheus sends as `Authorization: Bearer <token>`; without it (or with another)
+   * the answer is 401. Null serves /metrics to anyone, for the operations listener, which lives
+   * on an internal network. @defaultValue null
+   */
+  token?: string | null;
+}
+
+/** Record every request's duration (except scrapes) in the `jobplane_http_request_duration_seconds` histogram. */
+export function recordRequestDurations(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (route === '/metrics') return;
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics (not tenant-scoped: expose on an internal network)', hide: true } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+}
+
+/**
+ * Serve /metrics in Prometheus text format. The metrics name every tenant's queues, so on the
+ * api's port this route exists only with a token (build-app.ts); the operations listener serves
+ * it openly.
+ */
+export function metricsRoutes(app: FastifyInstance, metrics: Metrics, options: MetricsRouteOptions = {}): void {
+  const token = options.token ?? null;
+  const expected = token === null ? null : digest(token);
+  app.get('/metrics', {
+    schema: { tags: ['ops'], summary: 'Prometheus metrics (not tenant-scoped)', hide: true },
+    onRequest: async (request, reply) => {
+      if (expected === null) return;
+      const given = bearerOf(request);
+      if (given === null || !timingSafeEqual(digest(given), expected)) {
+        void reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw given === null
+          ? new AppError('UNAUTHENTICATED', 'send "Authorization: Bearer <JOBPLANE_METRICS_TOKEN>"')
+          : new AppError('TOKEN_INVALID', 'this is not the metrics token (JOBPLANE_METRICS_TOKEN)');
+      }
+    },
+  }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+}
+
+/** The bearer credential of a request, or null when it has none. */
+function bearerOf(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : null;
+}
+
+/**
+ * A fixed-length digest, so the comparison takes the same time whatever the given token's
+ * length or content (timingSafeEqual needs equal lengths, and comparing lengths first would leak one).
+ */
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
 }

@@ -24,6 +24,9 @@ export interface RemoteWorkerRouteDeps {
   liveEvents?: EventSink;
 }
 
+/** The longest a claim may wait for a job (`waitMs`); the api's idle timeout must exceed it. */
+export const MAX_CLAIM_WAIT_MS = 30_000;
+
 const Uuid = Type.String({ format: 'uuid' });
 const LeaseToken = Type.String({ pattern: '^[0-9]{1,19}$', description: 'The lease token from the claim (a decimal string)' });
 const Name = Type.String({ pattern: NAME_PATTERN.source, maxLength: 128 });
@@ -118,7 +121,7 @@ export function remoteWorkerRoutes(app: FastifyInstance, deps: RemoteWorkerRoute
       body: Type.Object({
         workerId: Uuid,
         max: Type.Integer({ minimum: 1, maximum: 100 }),
-        waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000, default: 0 })),
+        waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CLAIM_WAIT_MS, default: 0 })),
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ jobs: Type.Array(RemoteJob) }), ...problemResponses },
     },

@@ -3,8 +3,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, type Principal } from '../../core/access.js';
+import { restoreRedacted } from '../../core/redaction.js';
 import type { Pool } from '../../db/pool.js';
 import type { Actor } from '../../engine/job-service.js';
+import { checkSubmission, DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../../engine/submit-checks.js';
 import {
   createSchedule,
   previewSchedule,
@@ -44,8 +46,10 @@ function timingOfSpec(spec: unknown): { cron: string | null; intervalMs: number 
 }
 
 /** /api/v1/schedules: CRUD, pause/resume, trigger now, preview, runs. */
-export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, liveEvents: EventSink): void {
+export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, liveEvents: EventSink, submitPolicy: SubmitPolicy = DEFAULT_SUBMIT_POLICY): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  /** The job template a schedule will fire is checked like a submit, now rather than at every fire. */
+  const checkTemplate = (tenantId: string, task: unknown, payload: unknown): Promise<void> => checkSubmission(pool, tenantId, [{ pointer: '', task, payload }], submitPolicy);
   const actor = (p: Principal): Actor & { createdBy: string } => ({ tenantId: p.tenantId, name: actorOf(p), createdBy: actorOf(p) });
   const one = { 200: Type.Ref('Schedule'), ...problemResponses };
   const announce = (tenantId: string, scheduleId: string, action: ScheduleAction): void =>
@@ -61,6 +65,8 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor,
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Create a schedule (cron or interval)', body: Type.Ref('ScheduleCreate'), response: { 201: Type.Ref('Schedule'), ...problemResponses, 409: Type.Ref('Problem') } },
   }, async (request, reply) => {
+    const body = request.body as { task?: unknown; payload?: unknown };
+    await checkTemplate(principalOf(request).tenantId, body.task, body.payload);
     const created = await createSchedule(pool, actor(principalOf(request)), request.body);
     announce(created.tenantId, created.id, 'created');
     const view = scheduleView(created);
@@ -100,7 +106,18 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor,
   r.patch('/api/v1/schedules/:id', {
     config: { permission: 'schedules:write' },
     schema: { tags: ['schedules'], summary: 'Change a schedule', params: IdParams, body: Type.Ref('SchedulePatch'), response: { ...one, 409: Type.Ref('Problem') } },
-  }, async (request) => audited(request, 'schedule.update', await updateScheduleFields(pool, actor(principalOf(request)), request.params.id, request.body)));
+  }, async (request) => {
+    const who = actor(principalOf(request));
+    const patch = { ...(request.body as { task?: unknown; payload?: unknown }) };
+    if (patch.task !== undefined || patch.payload !== undefined) {
+      const current = await readSchedule(pool, who, request.params.id);
+      // Reads show inline credentials as [redacted]; a payload edited from such a read keeps them.
+      if (patch.payload !== undefined) patch.payload = restoreRedacted(patch.payload, current.payload);
+      // The template after the patch: a new payload for the old task, or the old payload for a new task.
+      await checkTemplate(current.tenantId, patch.task ?? current.task, patch.payload !== undefined ? patch.payload : current.payload);
+    }
+    return audited(request, 'schedule.update', await updateScheduleFields(pool, who, request.params.id, patch));
+  });
 
   r.delete('/api/v1/schedules/:id', {
     config: { permission: 'schedules:write' },

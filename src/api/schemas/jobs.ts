@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { JOB_STATUSES } from '../../core/job-states.js';
+import { redactSensitive } from '../../core/redaction.js';
 import type { JobRow } from '../../db/queries/job-rows.js';
 import { NullableTimestamp, Timestamp } from './common.js';
 
@@ -108,7 +109,8 @@ export function jobView(row: JobRow): Record<string, unknown> {
     attempt: row.attempt,
     maxAttempts: row.maxAttempts,
     attemptsLeft: Math.max(0, row.maxAttempts - (row.attempt - row.attemptBase)),
-    payload: row.payload,
+    // Inline credentials (an Authorization header, a password variable) stay with the worker.
+    payload: redactSensitive(row.payload),
     result: row.result ?? null,
     progress: row.progress ?? null,
     errors: row.errors.map(({ stack: _stack, ...e }) => e),

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { compileCron } from '../../core/cron.js';
+import { redactSensitive } from '../../core/redaction.js';
 import type { ScheduleRow } from '../../db/queries/schedules.js';
 import { NullableTimestamp, Timestamp } from './common.js';
 
@@ -92,7 +93,7 @@ export function scheduleView(row: ScheduleRow): Record<string, unknown> {
     describe: describeTiming(row),
     task: row.task,
     queue: row.queue,
-    payload: row.payload,
+    payload: redactSensitive(row.payload),
     jobOptions: row.jobOptions,
     misfirePolicy: row.misfirePolicy,
     catchUpMax: row.catchUpMax,

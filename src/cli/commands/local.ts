@@ -1,6 +1,6 @@
 /**
- * The commands that work on this machine rather than through the API: `start`, `migrate` and
- * `audit verify` (database level). Their flags come from the SETTINGS table.
+ * The commands that work on this machine rather than through the API: `start`, `migrate`,
+ * `audit verify` and `secrets rewrap` (database level). Their flags come from the SETTINGS table.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, SETTINGS, type Setting } from '../../config/index.js';
@@ -8,6 +8,7 @@ import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrate } from '../../db/migrator.js';
 import { createPool } from '../../db/pool.js';
 import { verifyAudit } from '../../engine/audit.js';
+import { createSecretService } from '../../engine/secrets/index.js';
 import { createLogger } from '../../server/logger.js';
 import { startJobplane } from '../../server/start.js';
 
@@ -103,6 +104,39 @@ export async function auditVerify(flags: Flags): Promise<number> {
     }
     console.error(`audit log BROKEN in tenant ${result.tenantId} at seq ${result.firstBadSeq}: ${result.reason} (${result.checked} entries checked before it)`);
     return 3;
+  } finally {
+    await pool.end();
+    await embedded?.stop();
+  }
+}
+
+/** Rows per rewrap transaction from the CLI: larger than the leader's, it runs while someone waits. */
+const CLI_REWRAP_BATCH = 500;
+
+/**
+ * `jobplane secrets rewrap`: re-encrypt every secret this process can read that is not under the
+ * active key (JOBPLANE_SECRETS_KEYS / JOBPLANE_SECRETS_ACTIVE_KEY), then report how many moved and
+ * how many are still under other keys. The old key may go once it reports 0 left.
+ */
+export async function secretsRewrap(flags: Flags): Promise<number> {
+  const config = loadConfig(process.env, flags);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, {}, config.logFormat);
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: false, logger });
+  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+  try {
+    const secrets = createSecretService({ pool, keys: config.secretsKeys, activeKey: config.secretsActiveKey, logger });
+    let moved = 0;
+    for (let batch = await secrets.rewrap({ batch: CLI_REWRAP_BATCH }); batch > 0; batch = await secrets.rewrap({ batch: CLI_REWRAP_BATCH })) moved += batch;
+    const left = await secrets.pendingRewrap();
+    const activeKey = secrets.keyring.activeId;
+    if (flags.json === true) console.log(JSON.stringify({ activeKey, moved, left: left.total, leftByKey: left.byKey }));
+    else {
+      const byKey = Object.entries(left.byKey).map(([key, count]) => `${key}: ${count}`).join(', ');
+      console.log(`moved ${moved} secret${moved === 1 ? '' : 's'} to key "${activeKey}"; ${left.total} left under other keys${left.total > 0 ? ` (${byKey})` : ''}`);
+      if (left.total > 0) console.log('secrets under a key this process does not have stay there: add that key to JOBPLANE_SECRETS_KEYS and run this again');
+      if (!secrets.keyring.configured) console.log('JOBPLANE_SECRETS_KEYS is not set: secrets stay under the key kept in the database (docs/secrets.md)');
+    }
+    return 0;
   } finally {
     await pool.end();
     await embedded?.stop();

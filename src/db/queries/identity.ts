@@ -112,7 +112,7 @@ export async function updateUserRow(
   db: Queryable,
   tenantId: string,
   id: string,
-  change: { role?: Role | undefined; disabled?: boolean | undefined; passwordHash?: string | undefined; bumpTokenVersion: boolean },
+  change: { role?: Role | undefined; disabled?: boolean | undefined; superadmin?: boolean | undefined; passwordHash?: string | undefined; bumpTokenVersion: boolean },
 ): Promise<UserRow | null> {
   const { rows } = await db.query<UserRow>(
     `UPDATE jobplane.users SET
@@ -120,12 +120,39 @@ export async function updateUserRow(
        disabled = coalesce($4, disabled),
        password_hash = coalesce($5, password_hash),
        token_version = token_version + CASE WHEN $6 THEN 1 ELSE 0 END,
+       superadmin = coalesce($7, superadmin),
        updated_at = now()
      WHERE id = $1 AND tenant_id = $2
      RETURNING ${USER_COLUMNS}`,
-    [id, tenantId, change.role ?? null, change.disabled ?? null, change.passwordHash ?? null, change.bumpTokenVersion],
+    [id, tenantId, change.role ?? null, change.disabled ?? null, change.passwordHash ?? null, change.bumpTokenVersion, change.superadmin ?? null],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Take the installation-wide lock that serialises account changes for the rest of the transaction,
+ * so the last-superadmin and last-admin checks count what is really there.
+ */
+export async function lockAccounts(tx: Queryable): Promise<void> {
+  // An arbitrary fixed key, distinct from the bootstrap and migrator locks.
+  await tx.query(`SELECT pg_advisory_xact_lock(7461726422)`);
+}
+
+/** Enabled superadmins of the installation and enabled admins of `tenantId`. */
+export async function powerCounts(db: Queryable, tenantId: string): Promise<{ activeSuperadmins: number; activeTenantAdmins: number }> {
+  const { rows } = await db.query<{ activeSuperadmins: number; activeTenantAdmins: number }>(
+    `SELECT count(*) FILTER (WHERE superadmin AND role = 'admin')::int AS "activeSuperadmins",
+            count(*) FILTER (WHERE tenant_id = $1 AND role = 'admin')::int AS "activeTenantAdmins"
+     FROM jobplane.users WHERE NOT disabled AND (superadmin OR tenant_id = $1)`,
+    [tenantId],
+  );
+  return rows[0]!;
+}
+
+/** A user's password hash (for checking a current password), or null when there is no such user. */
+export async function passwordHashOf(db: Queryable, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ hash: string }>(`SELECT password_hash AS hash FROM jobplane.users WHERE id = $1 AND NOT disabled`, [id]);
+  return rows[0]?.hash ?? null;
 }
 
 /** Record a successful login, optionally replacing the hash (rehash after a parameter change). */
@@ -194,59 +221,11 @@ export async function findRefreshToken(
   return rows[0] ?? null;
 }
 
-/** Revoke every token of a family. */
-export async function revokeRefreshFamily(db: Queryable, familyId: string): Promise<void> {
-  await db.query(`UPDATE jobplane.refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [
-    familyId,
-  ]);
-}
-
 /** Revoke every refresh token of a user (password change, disable). */
 export async function revokeUserRefreshTokens(db: Queryable, userId: string): Promise<void> {
   await db.query(`UPDATE jobplane.refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [
     userId,
   ]);
-}
-
-// ---- login throttling ----------------------------------------------------------------------
-
-/** The longest remaining lock among `keys`, in whole seconds, or null when none is locked. */
-export async function activeLockSeconds(db: Queryable, keys: string[]): Promise<number | null> {
-  const { rows } = await db.query<{ retry: number | null }>(
-    `SELECT max(ceil(extract(epoch FROM locked_until - now())))::int AS retry
-     FROM jobplane.login_attempts WHERE key = ANY($1) AND locked_until > now()`,
-    [keys],
-  );
-  return rows[0]?.retry ?? null;
-}
-
-/**
- * Count one failure for `key`; a counter idle for `windowS` starts again at 1, so a lock is never
- * permanent. Returns the new count.
- */
-export async function countFailure(db: Queryable, key: string, windowS: number): Promise<number> {
-  const { rows } = await db.query<{ failures: number }>(
-    `INSERT INTO jobplane.login_attempts AS a (key, failures, updated_at) VALUES ($1, 1, now())
-     ON CONFLICT (key) DO UPDATE SET
-       failures = CASE WHEN a.updated_at < now() - make_interval(secs => $2) THEN 1 ELSE a.failures + 1 END,
-       updated_at = now()
-     RETURNING failures`,
-    [key, windowS],
-  );
-  return rows[0]!.failures;
-}
-
-/** Lock `key` for `seconds` from now. */
-export async function lockKey(db: Queryable, key: string, seconds: number): Promise<void> {
-  await db.query(
-    `UPDATE jobplane.login_attempts SET locked_until = now() + make_interval(secs => $2) WHERE key = $1`,
-    [key, seconds],
-  );
-}
-
-/** Forget the failures of `keys` (after a successful login). */
-export async function clearFailures(db: Queryable, keys: string[]): Promise<void> {
-  await db.query(`DELETE FROM jobplane.login_attempts WHERE key = ANY($1)`, [keys]);
 }
 
 // ---- API keys ------------------------------------------------------------------------------
@@ -281,6 +260,12 @@ export async function listApiKeys(db: Queryable, tenantId: string): Promise<ApiK
     [tenantId],
   );
   return rows;
+}
+
+/** A key of a tenant, or null. */
+export async function findApiKey(db: Queryable, tenantId: string, id: string): Promise<ApiKeyRow | null> {
+  const { rows } = await db.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM jobplane.api_keys WHERE id = $1 AND tenant_id = $2`, [id, tenantId]);
+  return rows[0] ?? null;
 }
 
 /** Revoke a key within a tenant (keeping the first revocation time); null when there is no such key. */
@@ -318,15 +303,6 @@ export async function touchApiKey(db: Queryable, id: string): Promise<void> {
      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
     [id],
   );
-}
-
-/** The tenant and id of a user by (normalised) username, for auditing failed logins. */
-export async function findUserRef(db: Queryable, username: string): Promise<{ id: string; tenantId: string } | null> {
-  const { rows } = await db.query<{ id: string; tenantId: string }>(
-    `SELECT id, tenant_id AS "tenantId" FROM jobplane.users WHERE username = $1`,
-    [username],
-  );
-  return rows[0] ?? null;
 }
 
 /** A tenant, with how many users it has. */

@@ -3,6 +3,18 @@ import type { Queryable } from '../pool.js';
 import { JOB_COLUMNS, type AttemptError, type JobRow } from './job-rows.js';
 import { CANCEL_CHANNEL } from './jobs.js';
 
+/**
+ * The payload as text search sees it: string values of sensitive fields replaced by `[redacted]`,
+ * so a search cannot confirm a header value a read would not show (the SQL mirror of
+ * `SENSITIVE_NAME` in src/core/redaction.ts, for string values; test/integration/redaction-sql.test.ts
+ * keeps the two in step). jsonb text is normalised (`"key": value`), so a key is a quoted string
+ * followed by `": `.
+ */
+export const SEARCHABLE_PAYLOAD =
+  'regexp_replace(j.payload::text, ' +
+  `'("(?!\\$secret")(?:auth|(?:[^"\\\\]|\\\\.)*(?:token|secret|passw(?:or)?d|api[-_]?key|authori[sz]ation|cookie|private[-_]?key|credential)(?:[^"\\\\]|\\\\.)*)": )"(?:[^"\\\\]|\\\\.)*"', ` +
+  `'\\1"[redacted]"', 'gi')`;
+
 /** Fetch one job; `tenantId` null means any tenant (operator tools). */
 export async function getJob(db: Queryable, tenantId: string | null, id: string): Promise<JobRow | null> {
   const { rows } = await db.query<JobRow>(
@@ -109,7 +121,7 @@ export async function listJobs(db: Queryable, filter: JobListFilter): Promise<Jo
        AND ($6::uuid IS NULL OR j.id < $6::uuid)
        AND ($8::uuid IS NULL OR j.id >= $8::uuid)
        AND ($9::text IS NULL OR j.id::text = lower($9::text) OR j.task ILIKE $10 OR j.queue ILIKE $10
-            OR j.payload::text ILIKE $10)
+            OR ${SEARCHABLE_PAYLOAD} ILIKE $10)
        AND ($11::timestamptz IS NULL OR j.created_at >= $11::timestamptz)
        AND ($12::timestamptz IS NULL OR j.created_at < $12::timestamptz)
      ORDER BY j.id DESC LIMIT $7`,

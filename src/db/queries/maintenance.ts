@@ -117,6 +117,29 @@ export async function deleteOldRecords(db: Queryable, olderThanMs: number): Prom
   );
 }
 
+/** How long the failed-login trail is kept, and the most lines it keeps. */
+export const LOGIN_TRAIL_RETENTION = Object.freeze({ maxAgeMs: 30 * 86_400_000, maxRows: 100_000 });
+
+/**
+ * Keep the security tables bounded: failed-login lines past their age (and the oldest beyond the
+ * row cap, so a flood of distinct addresses and names cannot fill the disk), revoked sessions
+ * whose access tokens have all expired, and throttle counters idle past `idleMs` and unlocked.
+ */
+export async function deleteExpiredSecurityRecords(db: Queryable, idleMs: number): Promise<void> {
+  await db.query(`DELETE FROM jobplane.login_failures WHERE last_at < now() - $1 * interval '1 millisecond'`, [LOGIN_TRAIL_RETENTION.maxAgeMs]);
+  await db.query(
+    `DELETE FROM jobplane.login_failures WHERE last_at < (
+       SELECT last_at FROM jobplane.login_failures ORDER BY last_at DESC OFFSET $1 LIMIT 1)`,
+    [LOGIN_TRAIL_RETENTION.maxRows],
+  );
+  await db.query(`DELETE FROM jobplane.revoked_sessions WHERE expires_at < now()`);
+  await db.query(
+    `DELETE FROM jobplane.login_attempts
+     WHERE updated_at < now() - $1 * interval '1 millisecond' AND (locked_until IS NULL OR locked_until < now())`,
+    [idleMs],
+  );
+}
+
 /** Place due jobs pinned to an explicit zone or worker: the decision needs no policy. */
 export async function placeExplicitJobs(db: Queryable, limit: number): Promise<JobChange[]> {
   const { rows } = await db.query<JobChange>(

@@ -5,23 +5,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Principal, Role, Scope } from '../../core/access.js';
-import { silentLogger, type Logger } from '../../core/deps.js';
+import { accountChangeProblem, keyChangeProblem, needsCurrentPassword, type AccountChange } from '../../core/account-rules.js';
+import { silentLogger, systemClock, type Clock, type Logger } from '../../core/deps.js';
 import { DEFAULT_TENANT_ID } from '../../core/tenants.js';
 import { uuidv7 } from '../../db/ids.js';
 import { isPgError, withTransaction, type Queryable } from '../../db/pool.js';
 import * as q from '../../db/queries/identity.js';
+import { listLoginFailures as listLoginFailureRows, type LoginFailureEntry } from '../../db/queries/login-attempts.js';
+import { isSessionRevoked, revokeSession } from '../../db/queries/sessions.js';
 import { AppError, invalidField } from '../../errors/app-error.js';
-import { RateLimitedError, normalizeUsername, requireKeyName, requirePassword, requireRole, requireScopes, requireUsername } from './inputs.js';
+import { normalizeUsername, requireKeyName, requirePassword, requireRole, requireScopes, requireUsername } from './inputs.js';
+import { createLoginGuard } from './login-guard.js';
 import { dummyHash, hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import type { RevokedSessions } from './revocations.js';
 import {
   API_KEY_PREFIX,
-  LOCK_AFTER_FAILURES,
+  CLOCK_TOLERANCE_S,
   MAX_CREDENTIAL_LENGTH,
-  MAX_LOCK_S,
   REFRESH_TOKEN_PREFIX,
   hashApiKey,
   isWellFormedApiKey,
-  lockSeconds,
   looksLikeJwt,
   newApiKey,
   newRefreshToken,
@@ -51,6 +54,18 @@ export interface IdentityOptions {
   accessTtlS?: number;
   /** Absolute lifetime of a login's refresh-token family. @defaultValue 2592000 (30 days) */
   refreshTtlS?: number;
+  /**
+   * The process's in-memory list of revoked sessions (started by the caller). Without it every
+   * access token's session is checked with a query.
+   */
+  revocations?: RevokedSessions;
+  clock?: Clock;
+}
+
+/** Who asks for a change to an account or key, and from where (for throttling a current-password check). */
+export interface ActorContext {
+  actor: Principal;
+  ip?: string;
 }
 
 /** What a successful login or refresh returns. */
@@ -64,9 +79,6 @@ export interface Session {
 
 /** The identity service. */
 export type Identity = ReturnType<typeof createIdentity>;
-
-/** Counters idle this long start again, so no lock is permanent. */
-const FAILURE_WINDOW_S = MAX_LOCK_S;
 
 function publicUser(row: q.UserRow): User {
   const { tokenVersion: _tokenVersion, ...user } = row;
@@ -92,6 +104,16 @@ export function createIdentity(options: IdentityOptions) {
   const logger = options.logger ?? silentLogger;
   const accessTtlS = options.accessTtlS ?? 900;
   const refreshTtlS = options.refreshTtlS ?? 30 * 24 * 3600;
+  const clock = options.clock ?? systemClock;
+  const guard = createLoginGuard({ pool, logger, clock });
+  // Revoked sessions stay listed until their newest access token has expired, whatever the clock skew.
+  const revokedHoldS = accessTtlS + CLOCK_TOLERANCE_S;
+
+  /** End a session (refresh-token family): no refresh, and its access tokens fail from now on. */
+  async function endSession(db: Queryable, sessionId: string): Promise<void> {
+    await revokeSession(db, sessionId, revokedHoldS);
+    options.revocations?.add(sessionId, clock.nowMs() + revokedHoldS * 1000);
+  }
   const configuredJwt = secretBytes(options.jwtSecret, 'jwtSecret');
   const configuredPepper = secretBytes(options.apiKeyPepper, 'apiKeyPepper');
 
@@ -123,43 +145,38 @@ export function createIdentity(options: IdentityOptions) {
     });
     const accessToken = await signAccessToken(
       jwt,
-      { sub: user.id, tid: user.tenantId, role: user.role, sa: user.superadmin, tv: user.tokenVersion },
+      { sub: user.id, tid: user.tenantId, role: user.role, sa: user.superadmin, tv: user.tokenVersion, sid: familyId },
       accessTtlS,
+      clock.nowMs(),
     );
     return { accessToken, refreshToken, expiresIn: accessTtlS, user: publicUser(user) };
   }
 
-  async function recordFailure(keys: string[]): Promise<void> {
-    for (const key of keys) {
-      const failures = await q.countFailure(pool, key, FAILURE_WINDOW_S);
-      if (failures >= LOCK_AFTER_FAILURES) await q.lockKey(pool, key, lockSeconds(failures));
-    }
-  }
-
   /**
    * Check a username and password. Unknown users, wrong passwords and disabled users all cost one
-   * argon2 verify and all answer INVALID_CREDENTIALS. Throttled per username and per IP.
+   * argon2 verify and all answer INVALID_CREDENTIALS. Every attempt is counted before the verify
+   * (per account at this address, per account, per address; src/core/login-throttle.ts), so
+   * concurrent guesses cannot outrun the throttle.
    */
   async function login(username: string, password: string, meta: { ip: string }): Promise<Session> {
     const normalized = normalizeUsername(username);
     // Throttle keys exist whether or not the user does, so throttling reveals nothing either.
-    // An invalid name is stored in the key as given, less the NUL PostgreSQL text cannot hold.
-    const keys = [`user:${normalized ?? String(username).slice(0, 64).toLowerCase().replaceAll('\u0000', '\uFFFD')}`, `ip:${meta.ip}`];
-    const retry = await q.activeLockSeconds(pool, keys);
-    if (retry !== null) throw new RateLimitedError(Math.max(1, retry));
-    const user = normalized === null ? null : await q.findUserForLogin(pool, normalized);
+    // An invalid name is kept as given, less the NUL PostgreSQL text cannot hold.
+    const account = normalized ?? String(username).slice(0, 64).toLowerCase().replaceAll('\u0000', '\uFFFD');
     const candidate = typeof password === 'string' && password.length <= 1024 ? password : '';
-    const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), candidate);
-    if (!ok || user === null || user.disabled) {
-      await recordFailure(keys);
-      logger.info({ username: normalized, ip: meta.ip }, 'login failed');
-      throw new AppError('INVALID_CREDENTIALS');
-    }
-    await q.clearFailures(pool, keys);
+    let user: q.UserWithHash | null = null;
+    const ok = await guard.guard(account, meta.ip, async () => {
+      user = normalized === null ? null : await q.findUserForLogin(pool, normalized);
+      const matches = await verifyPassword(user?.passwordHash ?? (await dummyHash()), candidate);
+      if (!matches || user === null) return 'invalid-credentials';
+      return user.disabled ? 'disabled' : 'ok';
+    });
+    const found = user as q.UserWithHash | null;
+    if (!ok || found === null) throw new AppError('INVALID_CREDENTIALS');
     // Parameters changed since this hash was made: upgrade it now, while we have the password.
-    const rehashed = needsRehash(user.passwordHash) ? await hashPassword(candidate) : null;
-    await q.recordLogin(pool, user.id, rehashed);
-    return issueSession(user, uuidv7(), null, null, pool);
+    const rehashed = needsRehash(found.passwordHash) ? await hashPassword(candidate) : null;
+    await q.recordLogin(pool, found.id, rehashed);
+    return issueSession(found, uuidv7(), null, null, pool);
   }
 
   /**
@@ -177,7 +194,7 @@ export function createIdentity(options: IdentityOptions) {
       if (!consumed) return null;
       const user = await q.findUser(tx, consumed.userId, null);
       if (!user || user.disabled) {
-        await q.revokeRefreshFamily(tx, consumed.familyId);
+        await endSession(tx, consumed.familyId);
         return 'disabled' as const;
       }
       return issueSession(user, consumed.familyId, consumed.id, consumed.expiresAt, tx);
@@ -193,28 +210,37 @@ export function createIdentity(options: IdentityOptions) {
       if (user && !user.disabled) return issueSession(user, state.familyId, state.id, state.expiresAt, pool);
     }
     if (state?.used) {
-      await q.revokeRefreshFamily(pool, state.familyId);
+      await endSession(pool, state.familyId);
       logger.warn({ familyId: state.familyId }, 'refresh token reuse; family revoked');
       throw new AppError('REFRESH_TOKEN_REUSED');
     }
     throw new AppError('TOKEN_INVALID', 'The refresh token is invalid, expired or revoked');
   }
 
-  /** Revoke the session (token family) a refresh token belongs to. Unknown tokens are ignored. */
+  /**
+   * End the session (token family) a refresh token belongs to: the refresh token and every access
+   * token of that login stop working at once, on every API process. Unknown tokens are ignored.
+   */
   async function logout(refreshToken: string): Promise<void> {
     if (typeof refreshToken !== 'string' || !refreshToken.startsWith(REFRESH_TOKEN_PREFIX)) return;
     const state = await q.findRefreshToken(pool, sha256(refreshToken));
-    if (state) await q.revokeRefreshFamily(pool, state.familyId);
+    if (state) await endSession(pool, state.familyId);
+  }
+
+  async function sessionRevoked(sessionId: string): Promise<boolean> {
+    return options.revocations ? options.revocations.isRevoked(sessionId) : isSessionRevoked(pool, sessionId);
   }
 
   async function authenticateJwt(token: string): Promise<Principal> {
     const { jwt } = await loadSecrets();
-    const claims = await verifyAccessToken(jwt, token);
+    const claims = await verifyAccessToken(jwt, token, clock.nowMs());
     // Signed by us, but ids still reach SQL only in their expected shape.
     if (!UUID.test(claims.sub) || !UUID.test(claims.tid)) throw new AppError('TOKEN_INVALID', 'The access token has malformed claims');
     const user = await q.findUser(pool, claims.sub, claims.tid);
     // token_version moves on password change, disable and forced logout: older tokens die at once.
     if (!user || user.disabled || user.tokenVersion !== claims.tv) throw new AppError('TOKEN_INVALID', 'The session has ended');
+    // Logout and refresh-token reuse end one session; its access tokens die with it.
+    if (claims.sid !== undefined && (!UUID.test(claims.sid) || (await sessionRevoked(claims.sid)))) throw new AppError('TOKEN_INVALID', 'The session has ended');
     return { kind: 'user', id: user.id, tenantId: user.tenantId, username: user.username, role: user.role, superadmin: user.superadmin };
   }
 
@@ -311,45 +337,134 @@ export function createIdentity(options: IdentityOptions) {
   }
 
   /**
-   * Change a user's role, disabled flag or password. A password change or disable ends every
-   * session of the user: access tokens via token_version, refresh tokens by revocation.
+   * Run `change` on a user of `tenantId` as `actor`, under the installation-wide account lock, after
+   * the rules of src/core/account-rules.ts: nobody acts on an account that outranks them, and the
+   * last superadmin and the last admin of a tenant stay. USER_NOT_FOUND for another tenant's user.
+   */
+  async function changeAccount<T>(
+    actor: Principal,
+    tenantId: string,
+    id: string,
+    change: AccountChange,
+    write: (tx: Queryable, target: q.UserRow) => Promise<T>,
+  ): Promise<{ before: User; result: T }> {
+    if (!UUID.test(id)) throw new AppError('USER_NOT_FOUND');
+    return withTransaction(pool, async (tx) => {
+      // One lock for every account change: two admins demoting each other at once must not both
+      // pass the last-admin check. Account changes are rare; logins do not take it.
+      await q.lockAccounts(tx);
+      const target = await q.findUser(tx, id, tenantId);
+      if (!target) throw new AppError('USER_NOT_FOUND');
+      const problem = accountChangeProblem(actor, target, change, await q.powerCounts(tx, target.tenantId));
+      if (problem) throw problem;
+      return { before: publicUser(target), result: await write(tx, target) };
+    });
+  }
+
+  /**
+   * Change a user's role, disabled flag, superadmin flag or password, as `actor`. Setting your own
+   * password needs `currentPassword` (checked and throttled like a login). A password change or
+   * disable ends every session of the user: access tokens via token_version, refresh tokens by
+   * revocation.
    */
   async function updateUser(
     tenantId: string,
     id: string,
-    change: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined },
-  ): Promise<User> {
+    change: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined; currentPassword?: string | undefined; superadmin?: boolean | undefined },
+    context: ActorContext,
+  ): Promise<{ before: User; after: User }> {
     const role = change.role === undefined ? undefined : requireRole(change.role);
     if (change.disabled !== undefined && typeof change.disabled !== 'boolean') throw invalidField('/disabled', 'must be a boolean');
-    const passwordHash = change.password === undefined ? undefined : await hashPassword(requirePassword(change.password));
+    if (change.superadmin !== undefined && typeof change.superadmin !== 'boolean') throw invalidField('/superadmin', 'must be a boolean');
+    const password = change.password === undefined ? undefined : requirePassword(change.password);
+    if (password !== undefined && needsCurrentPassword(context.actor, id)) {
+      await checkCurrentPassword(context.actor, change.currentPassword, context.ip ?? 'unknown');
+    }
+    // Hashed before the lock is taken: a transaction must not hold it through argon2.
+    const passwordHash = password === undefined ? undefined : await hashPassword(password);
     const endSessions = passwordHash !== undefined || change.disabled === true;
-    if (!UUID.test(id)) throw new AppError('USER_NOT_FOUND');
-    const row = await withTransaction(pool, async (tx) => {
-      const updated = await q.updateUserRow(tx, tenantId, id, { role, disabled: change.disabled, passwordHash, bumpTokenVersion: endSessions });
-      if (updated && endSessions) await q.revokeUserRefreshTokens(tx, id);
-      return updated;
-    });
-    if (!row) throw new AppError('USER_NOT_FOUND');
-    return publicUser(row);
+    const { before, result } = await changeAccount(
+      context.actor,
+      tenantId,
+      id,
+      { kind: 'update', role, disabled: change.disabled, password: password !== undefined, superadmin: change.superadmin },
+      async (tx) => {
+        const updated = await q.updateUserRow(tx, tenantId, id, { role, disabled: change.disabled, superadmin: change.superadmin, passwordHash, bumpTokenVersion: endSessions });
+        if (updated && endSessions) await q.revokeUserRefreshTokens(tx, id);
+        return updated;
+      },
+    );
+    if (!result) throw new AppError('USER_NOT_FOUND');
+    return { before, after: publicUser(result) };
   }
 
-  /** Delete a user of `tenantId` (its refresh tokens go too); USER_NOT_FOUND otherwise. */
-  async function deleteUser(tenantId: string, id: string): Promise<void> {
-    if (!UUID.test(id) || !(await q.deleteUserRow(pool, tenantId, id))) throw new AppError('USER_NOT_FOUND');
+  /**
+   * Check the current password of `actor` (a user changing their own password). Throttled with the
+   * login counters, so it is no side door for guessing. CURRENT_PASSWORD_INVALID when wrong.
+   */
+  async function checkCurrentPassword(actor: Principal, currentPassword: unknown, ip: string): Promise<void> {
+    if (actor.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys have no password');
+    if (typeof currentPassword !== 'string' || currentPassword === '') {
+      throw invalidField('/currentPassword', 'is required to change your own password');
+    }
+    const candidate = currentPassword.length <= 1024 ? currentPassword : '';
+    const ok = await guard.guard(actor.username, ip, async () => {
+      const hash = await q.passwordHashOf(pool, actor.id);
+      const matches = await verifyPassword(hash ?? (await dummyHash()), candidate);
+      return matches && hash !== null ? 'ok' : 'wrong-current-password';
+    });
+    if (!ok) throw new AppError('CURRENT_PASSWORD_INVALID');
+  }
+
+  /**
+   * Set the caller's own password after checking the current one; every session of theirs ends
+   * (they log in again with the new password).
+   */
+  async function changeOwnPassword(context: ActorContext, currentPassword: unknown, newPassword: unknown): Promise<User> {
+    const { actor } = context;
+    if (actor.kind !== 'user') throw new AppError('FORBIDDEN', 'API keys have no password');
+    const password = requirePassword(newPassword, '/newPassword');
+    return (await updateUser(actor.tenantId, actor.id, { password, currentPassword: typeof currentPassword === 'string' ? currentPassword : '' }, context)).after;
+  }
+
+  /** Delete a user of `tenantId` as `actor` (its refresh tokens go too); USER_NOT_FOUND otherwise. */
+  async function deleteUser(tenantId: string, id: string, context: ActorContext): Promise<User> {
+    const { before, result } = await changeAccount(context.actor, tenantId, id, { kind: 'delete' }, (tx) => q.deleteUserRow(tx, tenantId, id));
+    if (!result) throw new AppError('USER_NOT_FOUND');
+    return before;
+  }
+
+  /**
+   * The failed-login trail of the caller's tenant, newest first; a superadmin also sees attempts on
+   * usernames that name nobody.
+   */
+  function listLoginFailures(principal: Principal, filter: { before?: Date | undefined; limit: number }): Promise<LoginFailureEntry[]> {
+    return listLoginFailureRows(pool, {
+      tenantId: principal.tenantId,
+      withUnknown: principal.kind === 'user' && principal.superadmin,
+      before: filter.before ?? null,
+      limit: filter.limit,
+    });
   }
 
   // ---- API keys --------------------------------------------------------------------------
 
-  /** Create an API key. The returned `key` is the only time the secret exists outside the caller. */
+  /**
+   * Create an API key. The returned `key` is the only time the secret exists outside the caller.
+   * With `actor`, a key that would outrank the actor is refused (TARGET_MORE_PRIVILEGED).
+   */
   async function createApiKey(
     tenantId: string,
     input: { name: string; scopes: readonly Scope[]; expiresAt?: Date | null | undefined },
     createdBy: string | null,
+    actor?: Principal,
   ): Promise<ApiKey & { key: string }> {
     const name = requireKeyName(input.name);
     const scopes = requireScopes(input.scopes);
+    const problem = actor ? keyChangeProblem(actor, scopes) : null;
+    if (problem) throw problem;
     const expiresAt = input.expiresAt ?? null;
-    if (expiresAt !== null && (!(expiresAt instanceof Date) || !(expiresAt.getTime() > Date.now()))) {
+    if (expiresAt !== null && (!(expiresAt instanceof Date) || !(expiresAt.getTime() > clock.nowMs()))) {
       throw invalidField('/expiresAt', 'must be a time in the future');
     }
     const { pepper } = await loadSecrets();
@@ -371,9 +486,16 @@ export function createIdentity(options: IdentityOptions) {
     return q.listApiKeys(pool, tenantId);
   }
 
-  /** Revoke a key of `tenantId`; it stops authenticating on the next request. API_KEY_NOT_FOUND otherwise. */
-  async function revokeApiKey(tenantId: string, id: string): Promise<ApiKey> {
-    const row = UUID.test(id) ? await q.revokeApiKeyRow(pool, tenantId, id) : null;
+  /**
+   * Revoke a key of `tenantId`; it stops authenticating on the next request. API_KEY_NOT_FOUND
+   * otherwise. With `actor`, a key that outranks the actor is refused (TARGET_MORE_PRIVILEGED).
+   */
+  async function revokeApiKey(tenantId: string, id: string, actor?: Principal): Promise<ApiKey> {
+    const current = UUID.test(id) ? await q.findApiKey(pool, tenantId, id) : null;
+    if (!current) throw new AppError('API_KEY_NOT_FOUND');
+    const problem = actor ? keyChangeProblem(actor, current.scopes) : null;
+    if (problem) throw problem;
+    const row = await q.revokeApiKeyRow(pool, tenantId, id);
     if (!row) throw new AppError('API_KEY_NOT_FOUND');
     return row;
   }
@@ -408,6 +530,10 @@ export function createIdentity(options: IdentityOptions) {
     refresh,
     logout,
     authenticate,
+    changeOwnPassword,
+    listLoginFailures,
+    /** Write pending failed-login lines now (tests; shutdown). */
+    flush: () => guard.flush(),
     createUser,
     createTenant,
     listTenants,

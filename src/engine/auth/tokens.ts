@@ -37,12 +37,14 @@ export interface AccessClaims {
   sa: boolean;
   /** The user's token_version when the token was issued. */
   tv: number;
+  /** Session (refresh-token family) id; absent only in tokens issued before sessions were named. */
+  sid?: string;
 }
 
 /** Sign an access token valid for `ttlS` seconds with HS256 and `secret` (≥ 32 bytes). */
-export async function signAccessToken(secret: Uint8Array, claims: AccessClaims, ttlS: number): Promise<string> {
-  const nowS = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tid: claims.tid, role: claims.role, sa: claims.sa, tv: claims.tv })
+export async function signAccessToken(secret: Uint8Array, claims: AccessClaims, ttlS: number, nowMs: number): Promise<string> {
+  const nowS = Math.floor(nowMs / 1000);
+  return new SignJWT({ tid: claims.tid, role: claims.role, sa: claims.sa, tv: claims.tv, ...(claims.sid === undefined ? {} : { sid: claims.sid }) })
     .setProtectedHeader({ alg: 'HS256', typ: ACCESS_TOKEN_TYP })
     .setIssuer(JWT_ISSUER)
     .setAudience(JWT_AUDIENCE)
@@ -59,9 +61,10 @@ export async function signAccessToken(secret: Uint8Array, claims: AccessClaims, 
  * `typ`, `iss`, `aud`, `exp`, `nbf` with {@link CLOCK_TOLERANCE_S}, and the claim types.
  * Any failure is TOKEN_INVALID; the user's current state is checked by the caller.
  */
-export async function verifyAccessToken(secret: Uint8Array, token: string): Promise<AccessClaims> {
+export async function verifyAccessToken(secret: Uint8Array, token: string, nowMs?: number): Promise<AccessClaims> {
   try {
     const { payload } = await jwtVerify(token, secret, {
+      ...(nowMs === undefined ? {} : { currentDate: new Date(nowMs) }),
       algorithms: ['HS256'],
       issuer: JWT_ISSUER,
       audience: JWT_AUDIENCE,
@@ -69,8 +72,9 @@ export async function verifyAccessToken(secret: Uint8Array, token: string): Prom
       clockTolerance: CLOCK_TOLERANCE_S,
       requiredClaims: ['sub', 'exp', 'iat'],
     });
-    const { sub, tid, role, sa, tv } = payload;
+    const { sub, tid, role, sa, tv, sid } = payload;
     if (
+      (sid !== undefined && typeof sid !== 'string') ||
       typeof sub !== 'string' ||
       typeof tid !== 'string' ||
       typeof role !== 'string' ||
@@ -81,7 +85,7 @@ export async function verifyAccessToken(secret: Uint8Array, token: string): Prom
     ) {
       throw new AppError('TOKEN_INVALID', 'The access token has malformed claims');
     }
-    return { sub, tid, role: role as Role, sa, tv };
+    return { sub, tid, role: role as Role, sa, tv, ...(typeof sid === 'string' ? { sid } : {}) };
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_INVALID', 'The access token has expired');
@@ -131,19 +135,4 @@ export function isWellFormedApiKey(key: string): boolean {
 /** HMAC-SHA-256(pepper, key): what is stored and looked up, never the key itself. */
 export function hashApiKey(pepper: Uint8Array, key: string): Buffer {
   return createHmac('sha256', pepper).update(key, 'utf8').digest();
-}
-
-/** Consecutive failures before a login key is locked. */
-export const LOCK_AFTER_FAILURES = 5;
-/** Longest lock. */
-export const MAX_LOCK_S = 900;
-
-/**
- * Seconds to lock a login key after `failures` consecutive failures: none below
- * {@link LOCK_AFTER_FAILURES}, then 1 s, 2 s, 4 s … capped at {@link MAX_LOCK_S} (NIST 800-63B
- * §5.2.2 throttling instead of a hard lockout, which would hand attackers a denial of service).
- */
-export function lockSeconds(failures: number): number {
-  if (failures < LOCK_AFTER_FAILURES) return 0;
-  return Math.min(MAX_LOCK_S, 2 ** Math.min(failures - LOCK_AFTER_FAILURES, 20));
 }

@@ -1,0 +1,80 @@
+/**
+ * What every way into the queue checks before it stores a job or a schedule (jobs, batches,
+ * schedule create and patch): tasks the installation has not enabled are refused, built-in task
+ * payloads are validated (with their http targets checked against the address policy), and
+ * secret references must name secrets of the tenant. A schedule would otherwise store a job
+ * template that only a worker refuses, minutes or months later.
+ */
+import { validateBuiltinPayload, validateHttpUrl, type BuiltinPayloadPolicy } from '../core/builtin-payloads.js';
+import type { Queryable } from '../db/pool.js';
+import { AppError, type FieldError } from '../errors/index.js';
+import { assertSecretRefsExist } from './secrets/index.js';
+
+/** The installation's rules for submitted work. */
+export interface SubmitPolicy {
+  /** Built-in tasks whose payloads are checked (the ones this installation's workers run). */
+  checkedTasks: readonly string[];
+  /**
+   * Tasks refused outright: installation settings, which no tenant can change. `shell` is here
+   * unless JOBPLANE_SHELL_ENABLED is on.
+   */
+  disabledTasks: readonly string[];
+  /** The http task's address policy. */
+  payloadPolicy?: BuiltinPayloadPolicy;
+}
+
+/** Without configuration: nothing is checked but the task that must be switched on. */
+export const DEFAULT_SUBMIT_POLICY: SubmitPolicy = Object.freeze({ checkedTasks: [], disabledTasks: ['shell'] });
+
+/** One job or job template to check; `pointer` locates it in the request (`''`, `/jobs/3`). */
+export interface SubmittedWork {
+  pointer: string;
+  task: unknown;
+  payload: unknown;
+}
+
+/** Whether an http payload's URL is refused only for where it points (it parses, but the target is private). */
+function targetErrors(payload: unknown, policy: BuiltinPayloadPolicy): FieldError[] {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return [];
+  const url = (payload as { url?: unknown }).url;
+  const underPolicy = validateHttpUrl(url, policy);
+  if (underPolicy.length === 0) return [];
+  return validateHttpUrl(url, { ...policy, allowPrivateNetworks: true }).length === 0 ? underPolicy : [];
+}
+
+/**
+ * Check tasks and payloads without the database: TASK_DISABLED for a task the installation has
+ * not enabled, URL_NOT_ALLOWED for an http target the address policy refuses, VALIDATION_FAILED
+ * for any other payload problem. Every error carries its JSON pointer into the request.
+ */
+export function checkTasksAndPayloads(items: readonly SubmittedWork[], policy: SubmitPolicy): void {
+  const disabled = items.filter((item) => typeof item.task === 'string' && policy.disabledTasks.includes(item.task));
+  if (disabled.length > 0) {
+    const task = disabled[0]!.task as string;
+    throw new AppError('TASK_DISABLED', `the ${task} task is not enabled on this installation${task === 'shell' ? ' (an operator sets JOBPLANE_SHELL_ENABLED=true)' : ''}`, {
+      errors: disabled.map((item) => ({ pointer: `${item.pointer}/task`, message: `${String(item.task)} is not enabled on this installation` })),
+    });
+  }
+  const targets: FieldError[] = [];
+  const others: FieldError[] = [];
+  for (const item of items) {
+    if (typeof item.task !== 'string' || !policy.checkedTasks.includes(item.task)) continue;
+    const found = validateBuiltinPayload(item.task, item.payload ?? null, policy.payloadPolicy);
+    const refused = item.task === 'http' ? targetErrors(item.payload, policy.payloadPolicy ?? {}) : [];
+    for (const error of found) {
+      const located = { pointer: `${item.pointer}/payload${error.pointer}`, message: error.message };
+      (refused.some((r) => r.pointer === error.pointer && r.message === error.message) ? targets : others).push(located);
+    }
+  }
+  if (others.length > 0) throw new AppError('VALIDATION_FAILED', `${others[0]!.pointer}: ${others[0]!.message}`, { errors: [...others, ...targets] });
+  if (targets.length > 0) throw new AppError('URL_NOT_ALLOWED', `${targets[0]!.pointer}: ${targets[0]!.message}`, { errors: targets });
+}
+
+/**
+ * Everything {@link checkTasksAndPayloads} checks, then that every `{"$secret": …}` reference
+ * names a secret of `tenantId` (SECRET_REFERENCE_UNKNOWN; one query for the whole request).
+ */
+export async function checkSubmission(db: Queryable, tenantId: string, items: readonly SubmittedWork[], policy: SubmitPolicy): Promise<void> {
+  checkTasksAndPayloads(items, policy);
+  await assertSecretRefsExist(db, tenantId, items.map((item) => ({ pointer: `${item.pointer}/payload`, payload: item.payload })));
+}
