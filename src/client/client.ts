@@ -210,7 +210,8 @@ export class JobplaneClient {
   readonly users = {
     list: () => this.request<{ users: Array<Record<string, unknown> & { id: string; username: string; role: string }> }>('GET', '/api/v1/users'),
     create: (user: { username: string; password: string; role: 'viewer' | 'manager' | 'admin' }) => this.request<Record<string, unknown> & { id: string }>('POST', '/api/v1/users', { body: user }),
-    update: (id: string, change: { role?: 'viewer' | 'manager' | 'admin'; disabled?: boolean; password?: string }) =>
+    /** `currentPassword` is needed when setting your own password; `superadmin` only by a superadmin. */
+    update: (id: string, change: { role?: 'viewer' | 'manager' | 'admin'; disabled?: boolean; password?: string; currentPassword?: string; superadmin?: boolean }) =>
       this.request<Record<string, unknown>>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { body: change }),
     remove: (id: string) => this.request<null>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`),
   };
@@ -250,6 +251,11 @@ export class JobplaneClient {
   }
 
   /** Who the current credential belongs to. */
+  /** Set your own password (the current one is required); every session of yours ends. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.request<null>('POST', '/api/v1/me/password', { body: { currentPassword, newPassword } });
+  }
+
   me(): Promise<{ kind: string; id: string; tenantId: string; username?: string; role?: string; scopes?: string[] }> {
     return this.request('GET', '/api/v1/me');
   }

@@ -220,6 +220,27 @@ test('users create makes a viewer who may read but whose cancel exits 5', async 
   assert.equal(run.stdout, '');
 });
 
+test('passwd needs the current password and ends the stored session; an ordinary admin cannot touch the superadmin', async () => {
+  await json(['users', 'create', '--username', 'cli-pat', '--role', 'admin', '--password-stdin'], { input: 'pat-password-1234' });
+  const dir = await home();
+  await json(['login', '--username', 'cli-pat', '--password-stdin'], { home: dir, input: 'pat-password-1234' });
+  const wrong = await cli(['passwd', '--password-stdin'], { home: dir, input: 'not-my-password\npat-new-password\n' });
+  assert.equal(wrong.code, 5);
+  assert.match(wrong.stderr, /\(CURRENT_PASSWORD_INVALID\)/);
+  // The superadmin is out of this admin's reach.
+  const users = await json<{ users: Array<{ id: string; username: string }> }>(['users', 'list'], { home: dir });
+  const root = users.users.find((u) => u.username === 'admin')!;
+  const takeover = await cli(['users', 'update', root.id, '--password-stdin'], { home: dir, input: 'attacker-password-1' });
+  assert.equal(takeover.code, 5);
+  assert.match(takeover.stderr, /\(TARGET_MORE_PRIVILEGED\)/);
+  const grant = await cli(['users', 'update', users.users.find((u) => u.username === 'cli-pat')!.id, '--grant-superadmin'], { home: dir });
+  assert.match(grant.stderr, /\(FORBIDDEN\)/);
+  const changed = await json<{ passwordChanged: boolean }>(['passwd', '--password-stdin'], { home: dir, input: 'pat-password-1234\npat-new-password\n' });
+  assert.equal(changed.passwordChanged, true);
+  await assert.rejects(stat(join(dir, 'jobplane', 'credentials.json')), 'the stored session is gone');
+  await json(['login', '--username', 'cli-pat', '--password-stdin'], { home: dir, input: 'pat-new-password' });
+});
+
 test('tenants create makes a tenant whose admin sees only it; tenants commands need a superadmin', async () => {
   const created = await json<{ tenant: { id: string; slug: string }; admin: { username: string; tenantId: string } }>(
     ['tenants', 'create', '--slug', 'cli-acme', '--name', 'CLI Acme', '--admin', 'cli-acme-admin', '--password-stdin'],

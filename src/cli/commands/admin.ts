@@ -68,18 +68,30 @@ const createUser: Command = {
 const updateUser: Command = {
   name: 'users update',
   summary: "Change a user's role, disable or enable them, or set a new password",
-  usage: 'ID [--role R] [--disable|--enable] [--password-stdin]',
-  examples: ['jobplane users update 0193a5c2-… --role admin', 'jobplane users update 0193a5c2-… --disable'],
-  options: { role: { type: 'string' }, disable: { type: 'boolean' }, enable: { type: 'boolean' }, 'password-stdin': { type: 'boolean' } },
+  usage: 'ID [--role R] [--disable|--enable] [--grant-superadmin|--revoke-superadmin] [--password-stdin]',
+  details: `  Nobody may change an account that holds more power than their own (a tenant admin and a
+  superadmin), and only superadmins grant or revoke superadmin. Your own password: use
+  \`jobplane passwd\`, which asks for the current one.`,
+  examples: ['jobplane users update 0193a5c2-… --role admin', 'jobplane users update 0193a5c2-… --disable', 'jobplane users update 0193a5c2-… --grant-superadmin'],
+  options: {
+    role: { type: 'string' },
+    disable: { type: 'boolean' },
+    enable: { type: 'boolean' },
+    'grant-superadmin': { type: 'boolean' },
+    'revoke-superadmin': { type: 'boolean' },
+    'password-stdin': { type: 'boolean' },
+  },
   args: { min: 1, max: 1 },
   async run(ctx, [id], values) {
     if (values.disable === true && values.enable === true) throw new UsageError('give --disable or --enable, not both');
+    if (values['grant-superadmin'] === true && values['revoke-superadmin'] === true) throw new UsageError('give --grant-superadmin or --revoke-superadmin, not both');
     const change = defined({
       role: role(opt(values, 'role')),
       disabled: values.disable === true ? true : values.enable === true ? false : undefined,
+      superadmin: values['grant-superadmin'] === true ? true : values['revoke-superadmin'] === true ? false : undefined,
       password: values['password-stdin'] === true ? await readPassword(ctx, true) : undefined,
     });
-    if (Object.keys(change).length === 0) throw new UsageError('nothing to change: give --role, --disable, --enable or --password-stdin');
+    if (Object.keys(change).length === 0) throw new UsageError('nothing to change: give --role, --disable, --enable, --grant-superadmin, --revoke-superadmin or --password-stdin');
     const user = await (await ctx.api()).users.update(id ?? '', change);
     ctx.emit(user, () => `updated user ${cell(user.username)}: ${cell(user.role)}${user.disabled === true ? ', disabled' : ''}`);
     return EXIT.ok;

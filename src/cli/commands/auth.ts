@@ -96,5 +96,35 @@ const whoami: Command = {
   },
 };
 
+const passwd: Command = {
+  name: 'passwd',
+  summary: 'Change your own password (asks for the current one); every session of yours ends',
+  usage: '[--password-stdin]',
+  details: `  On a terminal it asks for the current password and the new one twice (not echoed). With
+  --password-stdin it reads two lines: the current password, then the new one. Wrong current
+  passwords are throttled like logins. Afterwards the stored session is removed: log in again.`,
+  examples: ['jobplane passwd', 'printf "%s\\n%s\\n" "$OLD" "$NEW" | jobplane passwd --password-stdin'],
+  options: { 'password-stdin': { type: 'boolean' } },
+  args: { min: 0, max: 0 },
+  async run(ctx, _args, values) {
+    let current: string;
+    let next: string;
+    if (values['password-stdin'] === true) {
+      const [first, second] = (await readStdin(ctx.io.stdin)).split(/\r?\n/);
+      if (!first || !second) throw new UsageError('give two lines on stdin: the current password, then the new one');
+      [current, next] = [first, second];
+    } else {
+      if (ctx.io.stdin.isTTY !== true) throw new UsageError('give the passwords with --password-stdin (stdin is not a terminal)');
+      current = await prompt(ctx.io, 'current password: ', true);
+      next = await prompt(ctx.io, 'new password: ', true);
+      if ((await prompt(ctx.io, 'new password again: ', true)) !== next) throw new UsageError('the two new passwords differ');
+    }
+    await (await ctx.api()).changePassword(current, next);
+    await removeCredentials(ctx.io.env);
+    ctx.emit({ passwordChanged: true }, () => 'password changed; every session of yours has ended: log in again with jobplane login');
+    return EXIT.ok;
+  },
+};
+
 /** Session commands. */
-export const authCommands: Command[] = [login, logout, whoami];
+export const authCommands: Command[] = [login, logout, whoami, passwd];
