@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
+/** Loaded into every child: it stops when the test process is gone (see the module). */
+export const EXIT_WITH_PARENT = new URL('./exit-with-parent.ts', import.meta.url).href;
+
 /** A `jobplane start` running as its own OS process. */
 export interface JobplaneProcess {
   /** The API's address (meaningful when the process runs the api role). */
@@ -33,15 +36,16 @@ export async function freePort(): Promise<number> {
 /** Start `bin/jobplane.js start` with `env` and `args` (e.g. `--role worker`) and resolve once it runs. */
 export async function startJobplaneProcess(env: Record<string, string>, args: string[] = []): Promise<JobplaneProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bin/jobplane.js', 'start', ...args], {
+  // The IPC channel is only there so the child notices when this process dies (EXIT_WITH_PARENT).
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, 'bin/jobplane.js', 'start', ...args], {
     env: { ...process.env, PORT: String(port), JOBPLANE_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const output: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const running = await new Promise<{ workerId?: string; schedulerId?: string; opsUrl?: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`jobplane start was not running within 60 s:\n${output.join('\n')}`)), 60_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
       output.push(line);
       if (line.includes('"jobplane is running')) {
         clearTimeout(timer);

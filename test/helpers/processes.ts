@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EXIT_WITH_PARENT } from './jobplane-process.js';
 
 /** A child process running a fixture, with its IPC messages. */
 export interface Child {
@@ -14,7 +15,7 @@ export interface Child {
 
 /** Start `fixture` (a .ts file) in a new Node process through tsx. */
 export function startFixture(fixture: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, fixture], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

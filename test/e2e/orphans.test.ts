@@ -1,0 +1,28 @@
+/**
+ * A process a test starts dies with the test, however the test ends: here the "test" (a fixture
+ * standing in for a test file) is SIGKILLed, as the runner does with a file past its timeout.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { testDatabase } from '../helpers/db.js';
+import { startFixture } from '../helpers/processes.js';
+import { eventually } from '../helpers/wait.js';
+
+const db = await testDatabase();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('a jobplane process started by a test stops when the test process is SIGKILLed', async () => {
+  const parent = db.track(startFixture('test/fixtures/jobplane-parent.ts', { DATABASE_URL: db.url }));
+  const { pid } = (await parent.waitFor((m) => m.ready === true, 60_000)) as { pid: number };
+  assert.ok(alive(pid));
+  await parent.kill();
+  await eventually(() => Promise.resolve(!alive(pid)), 30_000, 100);
+});
