@@ -81,7 +81,8 @@ export type Admission =
  * counter is locked (counters are left alone, so a locked address cannot push a victim's account
  * counter up). Admitted attempts are counted as failures in advance, and the counter that reaches
  * its limit locks at once: concurrent attempts behind it see the lock before any verify ends. A
- * success undoes this with {@link afterSuccess}.
+ * success gives it back (the account's counters are cleared, the address takes back one attempt:
+ * `settleSuccess` in src/db/queries/login-attempts.ts).
  */
 export function admitAttempt(keys: readonly ThrottleKey[], stored: readonly CounterState[], nowMs: number): Admission {
   const byKey = new Map(stored.map((s) => [s.key, s]));

@@ -33,13 +33,10 @@ export interface SubmittedWork {
   payload: unknown;
 }
 
-/** Whether an http payload's URL is refused only for where it points (it parses, but the target is private). */
-function targetErrors(payload: unknown, policy: BuiltinPayloadPolicy): FieldError[] {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return [];
-  const url = (payload as { url?: unknown }).url;
-  const underPolicy = validateHttpUrl(url, policy);
-  if (underPolicy.length === 0) return [];
-  return validateHttpUrl(url, { ...policy, allowPrivateNetworks: true }).length === 0 ? underPolicy : [];
+/** Whether an http payload's refused URL is refused only for where it points (it would pass if private targets were allowed). */
+function refusedForTarget(payload: unknown, policy: BuiltinPayloadPolicy): boolean {
+  const url = typeof payload === 'object' && payload !== null ? (payload as { url?: unknown }).url : undefined;
+  return validateHttpUrl(url, { ...policy, allowPrivateNetworks: true }).length === 0;
 }
 
 /**
@@ -60,10 +57,11 @@ export function checkTasksAndPayloads(items: readonly SubmittedWork[], policy: S
   for (const item of items) {
     if (typeof item.task !== 'string' || !policy.checkedTasks.includes(item.task)) continue;
     const found = validateBuiltinPayload(item.task, item.payload ?? null, policy.payloadPolicy);
-    const refused = item.task === 'http' ? targetErrors(item.payload, policy.payloadPolicy ?? {}) : [];
+    // The URL is parsed once more only when it was refused, to tell a private target from a bad URL.
+    const byTarget = item.task === 'http' && found.some((e) => e.pointer === '/url') && refusedForTarget(item.payload, policy.payloadPolicy ?? {});
     for (const error of found) {
       const located = { pointer: `${item.pointer}/payload${error.pointer}`, message: error.message };
-      (refused.some((r) => r.pointer === error.pointer && r.message === error.message) ? targets : others).push(located);
+      (byTarget && error.pointer === '/url' ? targets : others).push(located);
     }
   }
   if (others.length > 0) throw new AppError('VALIDATION_FAILED', `${others[0]!.pointer}: ${others[0]!.message}`, { errors: [...others, ...targets] });

@@ -10,6 +10,7 @@ import { MAX_CLAIM_WAIT_MS } from '../api/routes/remote-workers.js';
 import { buildOpsApp } from '../api/build-ops-app.js';
 import { createIdentity } from '../engine/auth/index.js';
 import { RevokedSessions } from '../engine/auth/revocations.js';
+import { revokedSessionHoldS } from '../engine/auth/tokens.js';
 import { EventPublisher } from '../engine/events.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
 import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
@@ -177,14 +178,15 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
  */
 async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics, liveEvents: EventPublisher, secrets: SecretService): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
   // Logout and refresh-token reuse end sessions on every api process at once, with no query per request.
-  const revocations = new RevokedSessions({ pool, logger, holdMs: config.accessTokenTtlMs + 60_000 });
+  const accessTtlS = Math.round(config.accessTokenTtlMs / 1000);
+  const revocations = new RevokedSessions({ pool, logger, holdMs: revokedSessionHoldS(accessTtlS) * 1000 });
   await revocations.start();
   const identity = createIdentity({
     pool,
     logger,
     jwtSecret: config.jwtSecret ?? undefined,
     apiKeyPepper: config.apiKeyPepper ?? undefined,
-    accessTtlS: Math.round(config.accessTokenTtlMs / 1000),
+    accessTtlS,
     revocations,
   });
   const boot = await identity.bootstrap(config.adminPassword ? { adminPassword: config.adminPassword } : {}).catch(async (error: unknown) => {

@@ -10,19 +10,12 @@ import { api, fieldError } from '../api';
 import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan, useMe } from '../session';
+import type { ApiSecret } from '../../../src/client/client.js';
+import { SECRET_NAME_PATTERN } from '../../../src/core/secret-refs.js';
 
-interface Secret {
-  name: string;
-  description: string | null;
-  keyId: string;
-  set: true;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string | null;
-  updatedBy: string | null;
-}
+type Secret = ApiSecret;
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const NAME_PATTERN = SECRET_NAME_PATTERN;
 const MAX_VALUE_BYTES = 65_536;
 
 /** The form's subject: a new secret, or an existing one whose value is replaced. */

@@ -20,7 +20,7 @@ import { dummyHash, hashPassword, needsRehash, verifyPassword } from './password
 import type { RevokedSessions } from './revocations.js';
 import {
   API_KEY_PREFIX,
-  CLOCK_TOLERANCE_S,
+  revokedSessionHoldS,
   MAX_CREDENTIAL_LENGTH,
   REFRESH_TOKEN_PREFIX,
   hashApiKey,
@@ -106,8 +106,7 @@ export function createIdentity(options: IdentityOptions) {
   const refreshTtlS = options.refreshTtlS ?? 30 * 24 * 3600;
   const clock = options.clock ?? systemClock;
   const guard = createLoginGuard({ pool, logger, clock });
-  // Revoked sessions stay listed until their newest access token has expired, whatever the clock skew.
-  const revokedHoldS = accessTtlS + CLOCK_TOLERANCE_S;
+  const revokedHoldS = revokedSessionHoldS(accessTtlS);
 
   /** End a session (refresh-token family): no refresh, and its access tokens fail from now on. */
   async function endSession(db: Queryable, sessionId: string): Promise<void> {

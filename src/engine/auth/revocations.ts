@@ -9,13 +9,14 @@ import { silentLogger, systemClock, type Clock, type Logger } from '../../core/d
 import { NotificationListener } from '../../db/listener.js';
 import type { Pool } from '../../db/pool.js';
 import { isSessionRevoked, listRevokedSessions, SESSION_REVOKED_CHANNEL } from '../../db/queries/sessions.js';
+import { revokedSessionHoldS } from './tokens.js';
 
 /** Options for {@link RevokedSessions}. */
 export interface RevokedSessionsOptions {
   pool: Pool;
   logger?: Logger;
   clock?: Clock;
-  /** How long a revocation heard by NOTIFY is kept when its row is not read (the longest access-token life). @defaultValue 900000 */
+  /** How long a revocation heard by NOTIFY is kept (`revokedSessionHoldS` of the access-token life, in ms). @defaultValue 930000 */
   holdMs?: number;
 }
 
@@ -34,7 +35,7 @@ export class RevokedSessions {
   constructor(private readonly options: RevokedSessionsOptions) {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
-    this.holdMs = options.holdMs ?? 900_000;
+    this.holdMs = options.holdMs ?? revokedSessionHoldS(900) * 1000;
     this.listener = new NotificationListener({
       pool: options.pool,
       channels: [SESSION_REVOKED_CHANNEL],

@@ -16,6 +16,14 @@ export const JWT_AUDIENCE = 'jobplane-api';
 export const ACCESS_TOKEN_TYP = 'at+jwt';
 /** Leeway for `exp`/`nbf`/`iat` against clock skew between processes. */
 export const CLOCK_TOLERANCE_S = 30;
+/**
+ * How long an ended session stays on the revocation list: until its newest access token has
+ * expired, whatever the clock skew between processes.
+ */
+export function revokedSessionHoldS(accessTtlS: number): number {
+  return accessTtlS + CLOCK_TOLERANCE_S;
+}
+
 /** Longest credential we look at; anything longer is rejected before parsing. */
 export const MAX_CREDENTIAL_LENGTH = 4096;
 
