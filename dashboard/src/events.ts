@@ -16,8 +16,15 @@ export interface StreamOptions {
   query?: Record<string, string | undefined>;
 }
 
+/**
+ * Called once per connection when the server has subscribed (its first bytes arrived); `resumed`
+ * says the server will replay what was missed (or send `reset`). A fresh subscription replays
+ * nothing, so whatever the page read before it may already be stale: read it again.
+ */
+export type OnOpen = (resumed: boolean) => void;
+
 /** Follow a stream until `signal` aborts; calls `onEvent` for each event (including `reset`). */
-export async function follow(options: StreamOptions, onEvent: (event: LiveEvent) => void, signal: AbortSignal): Promise<void> {
+export async function follow(options: StreamOptions, onEvent: (event: LiveEvent) => void, signal: AbortSignal, onOpen?: OnOpen): Promise<void> {
   let lastId: string | null = null;
   let delayMs = 500;
   while (!signal.aborted) {
@@ -37,9 +44,15 @@ export async function follow(options: StreamOptions, onEvent: (event: LiveEvent)
       delayMs = 500;
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       const frames = new SseReader();
+      const resumed = lastId !== null;
+      let opened = false;
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        if (!opened) {
+          opened = true;
+          onOpen?.(resumed);
+        }
         for (const event of frames.push(value)) {
           if (event.id) lastId = event.id;
           onEvent(event);
@@ -58,13 +71,15 @@ export async function follow(options: StreamOptions, onEvent: (event: LiveEvent)
  * React hook: follow a stream while the component is mounted. `key` restarts it (e.g. when
  * filters change); the latest `onEvent` is always the one called.
  */
-export function useLiveEvents(options: StreamOptions, onEvent: (event: LiveEvent) => void, key = ''): void {
+export function useLiveEvents(options: StreamOptions, onEvent: (event: LiveEvent) => void, key = '', onOpen?: OnOpen): void {
   const handler = useRef(onEvent);
   handler.current = onEvent;
+  const openHandler = useRef(onOpen);
+  openHandler.current = onOpen;
   const optionsKey = JSON.stringify(options) + key;
   useEffect(() => {
     const controller = new AbortController();
-    void follow(options, (event) => handler.current(event), controller.signal);
+    void follow(options, (event) => handler.current(event), controller.signal, (resumed) => openHandler.current?.(resumed));
     return () => controller.abort();
   // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the options' JSON: a new object with equal content must not reconnect
   }, [optionsKey]);

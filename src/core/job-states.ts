@@ -48,3 +48,20 @@ export function isTerminal(status: JobStatus): boolean {
 export function allowedTransitionPairs(): Array<[JobStatus, JobStatus]> {
   return JOB_STATUSES.flatMap((from) => JOB_TRANSITIONS[from].map((to): [JobStatus, JobStatus] => [from, to]));
 }
+
+/**
+ * How far along its life a job is, for ordering two sightings of it (a list row read from the
+ * database and a live event) without timestamps. `attempt` rises when a worker claims the job, so
+ * attempt n is step 2n-1 while running and step 2n once it left the worker (queued again for a
+ * retry, or finished). Waiting before the first claim is step 0. A manual retry (failed or
+ * cancelled → queued, same attempt) stays on the same step: a tie, which the caller resolves in
+ * favour of the newer-looking sighting.
+ */
+export function lifecycleStep(status: JobStatus, attempt: number): number {
+  return status === 'running' ? 2 * attempt - 1 : 2 * attempt;
+}
+
+/** Whether sighting `b` of a job is not older than sighting `a` (see `lifecycleStep`). */
+export function isNotOlder(a: { status: JobStatus; attempt: number }, b: { status: JobStatus; attempt: number }): boolean {
+  return lifecycleStep(b.status, b.attempt) >= lifecycleStep(a.status, a.attempt);
+}

@@ -84,6 +84,29 @@ test('an admin logs in, submits a job from the UI and watches it go from queued 
   await context.close();
 });
 
+test('a change made after the list was read but before the live stream connected still reaches the list', async () => {
+  const { context, page, errors } = await adminPage();
+  const id = await submit({ task: 'noop', queue: 'late-stream', delayMs: 3_600_000 });
+  // Hold the page's event stream until the job has changed, as a slow network or a busy API would.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  await page.route('**/api/v1/events**', async (route) => {
+    held += 1;
+    await released;
+    await route.continue();
+  });
+  await page.goto(`${server.url}/jobs?queue=late-stream`);
+  const row = page.locator(`tr[data-job-id="${id}"]`);
+  await row.locator('.badge', { hasText: 'queued' }).waitFor();
+  await eventually(() => Promise.resolve(held > 0), 10_000, 20);
+  assert.equal((await call('POST', `/api/v1/jobs/${id}/cancel`)).status, 200);
+  release();
+  await row.locator('.badge', { hasText: 'cancelled' }).waitFor({ timeout: 10_000 });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a running job is cancelled from its page after a confirmation', async () => {
   const { context, page, errors } = await adminPage();
   const id = await submit({ task: 'sleep', payload: { ms: 60_000 }, queue: 'to-cancel' });

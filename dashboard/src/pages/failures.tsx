@@ -76,7 +76,9 @@ export function FailuresPage(): ReactNode {
   const onEvent = useCallback((event: LiveEvent) => {
     if (event.type === 'reset' || event.type === 'job') refreshSoon();
   }, [refreshSoon]);
-  useLiveEvents({ query: { types: 'job', status: 'failed', task: filters.task.trim() || undefined, queue: filters.queue.trim() || undefined } }, onEvent, filterKey);
+  useLiveEvents({ query: { types: 'job', status: 'failed', task: filters.task.trim() || undefined, queue: filters.queue.trim() || undefined } }, onEvent, filterKey, (resumed) => {
+    if (!resumed) refreshSoon();
+  });
 
   const retry = async (group: FailureGroup): Promise<void> => {
     if (!data) return;

@@ -3,7 +3,8 @@
  * not inserted, so rows never jump under the pointer), bulk cancel/retry with a count-exact
  * confirmation.
  */
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { isNotOlder } from '../../../src/core/job-states.js';
 import { api, ApiError, JOB_STATUSES, type Job, type JobList, type JobStatus } from '../api';
 import { Confirm, CursorPager, Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../events';
@@ -62,19 +63,38 @@ export function JobsPage(): ReactNode {
   }, [canReadSchedules]);
   const statuses = useMemo(() => new Set(filters.status.split(',').filter(Boolean)), [filters.status]);
 
+  // A read of the list is a snapshot that may predate events the stream delivers while it is in
+  // flight; those events are kept and laid over its answer (unless the answer is further along).
+  // Only the newest read's answer is shown.
+  const reads = useRef({ generation: 0, inFlight: false, seen: new Map<string, { status: JobStatus; attempt: number }>() });
   const load = useCallback(async () => {
+    const state = reads.current;
+    const generation = ++state.generation;
+    state.inFlight = true;
+    state.seen = new Map();
     setLoading(true);
     try {
       const list = await api<JobList>('GET', '/api/v1/jobs', {
         query: { status: filters.status, queue: filters.queue, task: filters.task, scheduleId: filters.scheduleId, since: filters.since, until: filters.until, q: filters.q, cursor: filters.cursor, limit: PAGE },
       });
-      setData(list);
+      if (generation !== state.generation) return;
+      const seen = state.seen;
+      setData({
+        ...list,
+        jobs: list.jobs.map((job) => {
+          const later = seen.get(job.id);
+          return later && isNotOlder(job, later) ? { ...job, status: later.status, attempt: later.attempt } : job;
+        }),
+      });
       setError(null);
       setFresh(0);
     } catch (err) {
-      setError(err);
+      if (generation === state.generation) setError(err);
     } finally {
-      setLoading(false);
+      if (generation === state.generation) {
+        state.inFlight = false;
+        setLoading(false);
+      }
     }
   // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
   }, [filterKey]);
@@ -91,6 +111,7 @@ export function JobsPage(): ReactNode {
     }
     if (event.type !== 'job') return;
     const d = event.data as { jobId: string; status: JobStatus; attempt: number; queue: string; task: string };
+    if (reads.current.inFlight) reads.current.seen.set(d.jobId, { status: d.status, attempt: d.attempt });
     setData((current) => {
       if (!current) return current;
       const index = current.jobs.findIndex((j) => j.id === d.jobId);
@@ -99,12 +120,20 @@ export function JobsPage(): ReactNode {
         if (d.status === 'queued' && d.attempt === 0 && !filters.cursor) setFresh((n) => n + 1);
         return current;
       }
+      const row = current.jobs[index]!;
+      // NOTIFY may deliver a change after a read that already shows a later one.
+      if (!isNotOlder(row, d)) return current;
       const jobs = current.jobs.slice();
-      jobs[index] = { ...jobs[index]!, status: d.status, attempt: d.attempt };
+      jobs[index] = { ...row, status: d.status, attempt: d.attempt };
       return { ...current, jobs };
     });
   }, [load, filters.cursor]);
-  useLiveEvents({ query: { types: 'job', status: filters.status || undefined, queue: filters.queue || undefined, task: filters.task || undefined, scheduleId: filters.scheduleId || undefined } }, onEvent, filterKey);
+  // A fresh subscription replays nothing: read the list again once it is in place, so a change
+  // made between the first read and the subscription is not missed.
+  const onOpen = useCallback((resumed: boolean) => {
+    if (!resumed) void load();
+  }, [load]);
+  useLiveEvents({ query: { types: 'job', status: filters.status || undefined, queue: filters.queue || undefined, task: filters.task || undefined, scheduleId: filters.scheduleId || undefined } }, onEvent, filterKey, onOpen);
 
   const jobs = data?.jobs ?? [];
   const chosen = jobs.filter((j) => selected.has(j.id));

@@ -156,7 +156,9 @@ export function OverviewPage(): ReactNode {
     }
     if (event.type === 'job' || event.type === 'queue') refetchSoon();
   }, [loadCounts, loadWorkers, refetchSoon]);
-  useLiveEvents({ query: { types: 'job,queue' } }, onEvent);
+  useLiveEvents({ query: { types: 'job,queue' } }, onEvent, '', (resumed) => {
+    if (!resumed) refetchSoon();
+  });
 
   return (
     <>

@@ -45,7 +45,9 @@ export function QueuesPage(): ReactNode {
     },
     [load, throttledLoad],
   );
-  useLiveEvents({ query: { types: 'queue,job' } }, onEvent);
+  useLiveEvents({ query: { types: 'queue,job' } }, onEvent, '', (resumed) => {
+    if (!resumed) throttledLoad();
+  });
 
   const run = async (path: string, method: string, body: unknown, done: string): Promise<void> => {
     setBusy(true);

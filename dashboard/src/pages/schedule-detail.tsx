@@ -73,7 +73,11 @@ export function ScheduleDetailPage({ id }: { id: string }): ReactNode {
     },
     [reloadSchedule, reloadRuns],
   );
-  useLiveEvents({ query: { types: 'schedule,job', scheduleId: id } }, onEvent, id);
+  useLiveEvents({ query: { types: 'schedule,job', scheduleId: id } }, onEvent, id, (resumed) => {
+    if (resumed) return;
+    reloadSchedule();
+    reloadRuns();
+  });
 
   const act = async (kind: 'pause' | 'resume' | 'trigger' | 'delete'): Promise<void> => {
     setBusy(true);
