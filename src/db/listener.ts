@@ -11,6 +11,8 @@ export interface ListenerOptions {
   /** Called when an established connection is lost (notifications stop until onConnected). */
   onDisconnected?: () => void;
   logger: Logger;
+  /** First reconnect delay; it doubles up to 10 s. @defaultValue 250 */
+  retryMs?: number;
 }
 
 /**
@@ -20,10 +22,12 @@ export interface ListenerOptions {
 export class NotificationListener {
   private client: PoolClient | null = null;
   private stopped = true;
-  private retryMs = 250;
+  private retryMs: number;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly options: ListenerOptions) {}
+  constructor(private readonly options: ListenerOptions) {
+    this.retryMs = options.retryMs ?? 250;
+  }
 
   /** Connect and listen; resolves after the first attempt (a failure schedules retries). */
   async start(): Promise<void> {
@@ -65,7 +69,7 @@ export class NotificationListener {
         return;
       }
       this.client = client;
-      this.retryMs = 250;
+      this.retryMs = this.options.retryMs ?? 250;
       this.options.onConnected();
     } catch (error) {
       if (client) client.release(true);

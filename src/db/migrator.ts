@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
 import { AppError } from '../errors/index.js';
-import type { Pool } from './pool.js';
+import { checkOut, type Pool } from './pool.js';
 
 /**
  * Migrations ship as plain SQL next to this module. The same relative path works from `src/db`
@@ -54,7 +54,7 @@ export interface MigrateResult {
  */
 export async function migrate(pool: Pool, logger: Logger = silentLogger): Promise<MigrateResult> {
   const migrations = await loadMigrations();
-  const client = await pool.connect();
+  const client = await checkOut(pool);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {

@@ -81,9 +81,12 @@ function isPool(db: Queryable): db is pg.Pool {
  * given a client, uses it (the caller must not be inside another transaction on it).
  */
 export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  const checkedOut = isPool(db) ? await db.connect() : null;
-  const client: Queryable = checkedOut ?? db;
-  const release = (error?: Error) => checkedOut?.release(error);
+  if (!isPool(db)) return inTransaction(db, fn, () => undefined);
+  const client = await checkOut(db);
+  return inTransaction(client, fn, (error) => client.release(error));
+}
+
+async function inTransaction<T>(client: Queryable, fn: (tx: Queryable) => Promise<T>, release: (error?: Error) => void): Promise<T> {
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -100,6 +103,30 @@ export async function withTransaction<T>(db: Queryable, fn: (tx: Queryable) => P
     }
     throw error;
   }
+}
+
+/**
+ * Check a client out of `pool` with an 'error' listener for as long as it is out. pg-pool removes
+ * its own idle listener on checkout, and pg emits 'error' on a client whose backend dies between
+ * statements (pg_terminate_backend, a server restart): without a listener that error ends the
+ * process. The statement in flight, if any, still rejects, so callers see the failure; the
+ * listener only keeps the process alive. `release(error)` destroys the broken connection.
+ */
+export async function checkOut(pool: Pool): Promise<PoolClient> {
+  const client = await pool.connect();
+  let broken: Error | null = null;
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  client.on('error', onError);
+  const release = client.release.bind(client);
+  client.release = (error?: Error | boolean): void => {
+    client.removeListener('error', onError);
+    client.release = release;
+    // A client whose connection died must not go back to the pool, whatever the caller says.
+    release(error ?? broken ?? undefined);
+  };
+  return client;
 }
 
 /** PostgreSQL error fields we branch on. */
@@ -127,10 +154,36 @@ export function isConnectionError(error: unknown): boolean {
     const code = (error as NodeJS.ErrnoException).code;
     return (
       ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH'].includes(code ?? '') ||
-      /Connection terminated|connection timeout|Client has encountered a connection error|not queryable/i.test(
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
         error.message,
       )
     );
   }
   return false;
+}
+
+/** A database fault a caller cannot fix by changing the request: answer 503, never 500. */
+export type DatabaseFault = 'unavailable' | 'read-only';
+
+/**
+ * Classify `error` as a fault of the database rather than of the statement: unreachable or
+ * overloaded (connection errors, 53300 too many connections, 53200 out of memory, 57P04/57P05),
+ * or refusing writes (25006 read-only transaction — a hot standby after a failover or
+ * default_transaction_read_only — and 53100 disk full). Null for everything else.
+ */
+export function databaseFault(error: unknown): DatabaseFault | null {
+  if (isConnectionError(error)) return 'unavailable';
+  if (!(error instanceof pg.DatabaseError)) return null;
+  switch (error.code) {
+    case '25006':
+    case '53100':
+      return 'read-only';
+    case '53200':
+    case '53300':
+    case '57P04':
+    case '57P05':
+      return 'unavailable';
+    default:
+      return null;
+  }
 }

@@ -5,7 +5,7 @@ import { EventPublisher } from './events.js';
 import { normalizeJobSpec, type JobSpec } from '../core/job-spec.js';
 import { AppError } from '../errors/index.js';
 import type { Pool } from '../db/pool.js';
-import { isConnectionError } from '../db/pool.js';
+import { databaseFault } from '../db/pool.js';
 import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 import { insertedEvents, insertRows, toNewJobRow, type SubmitContext, type SubmittedJob } from './submit.js';
 
@@ -167,7 +167,7 @@ export class JobProducer {
     try {
       return await this.insert(batch.map((p) => p.row));
     } catch (error) {
-      if (batch.length === 1 || isConnectionError(error)) return batch.map(() => toAppError(error));
+      if (batch.length === 1 || databaseFault(error) !== null) return batch.map(() => toAppError(error));
       const results: Array<SubmittedJob | Error> = [];
       for (const item of batch) {
         try {
@@ -242,8 +242,13 @@ export class JobProducer {
 
 function toAppError(error: unknown): Error {
   if (error instanceof AppError) return error;
-  if (isConnectionError(error)) {
-    return new AppError('DATABASE_UNAVAILABLE', `the job was not stored: ${(error as Error).message}`, { cause: error });
+  switch (databaseFault(error)) {
+    case 'unavailable':
+      return new AppError('DATABASE_UNAVAILABLE', `the job was not stored: ${(error as Error).message}`, { cause: error });
+    case 'read-only':
+      return new AppError('DATABASE_READ_ONLY', `the job was not stored: the database accepts no writes right now (${(error as Error).message})`, { cause: error });
+    case null:
+      break;
   }
   return error instanceof Error ? error : new Error(String(error));
 }

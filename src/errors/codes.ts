@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   TASK_DISABLED: { status: 400, title: 'The task is not enabled on this installation' },
   URL_NOT_ALLOWED: { status: 400, title: 'The URL targets an address that is not allowed' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database is not reachable' },
+  DATABASE_READ_ONLY: { status: 503, title: 'The database accepts no writes right now' },
   SHUTTING_DOWN: { status: 503, title: 'The process is shutting down' },
   TOO_MANY_STREAMS: { status: 503, title: 'Too many event streams on this process' },
   STREAM_QUOTA_EXCEEDED: { status: 429, title: 'Too many event streams for this tenant or caller' },

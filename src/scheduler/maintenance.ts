@@ -1,4 +1,3 @@
-import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';
 import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
 import { COUNTER_IDLE_RESET_S } from '../core/login-throttle.js';
@@ -30,7 +29,12 @@ export class LeaseRescuer {
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
-    private readonly options: { cancelGraceMs: number; random?: () => number; events?: EventSink },
+    private readonly options: {
+      cancelGraceMs: number;
+      events?: EventSink;
+      /** Told, per batch, how long each rescued job's lease had been expired (for metrics). */
+      onRescued?: (expiredForMs: readonly number[]) => void;
+    },
   ) {}
 
   /** Returns how many jobs were rescued or revoked. */
@@ -43,16 +47,15 @@ export class LeaseRescuer {
         const resolutions = expired.map((job): LeaseResolution => {
           const left = job.maxAttempts - (job.attempt - job.attemptBase);
           const status = job.cancelRequested ? 'cancelled' : left > 0 ? 'queued' : 'failed';
-          const delayMs = status === 'queued' ? backoffDelayMs(resolveBackoff(job.backoff), job.attempt - job.attemptBase, this.options.random ?? Math.random) : 0;
           return {
             id: job.id,
             status,
-            delayMs,
             error: { attempt: job.attempt, kind: 'lease-expired', message: 'the lease expired: the worker stopped heartbeating (crashed, killed or cut off)', workerId: job.workerId, at },
           };
         });
-        return { count: resolutions.length, changes: await resolveExpiredLeases(tx, resolutions) };
+        return { count: resolutions.length, lags: expired.map((job) => job.expiredForMs), changes: await resolveExpiredLeases(tx, resolutions) };
       });
+      if (resolved.count > 0) this.options.onRescued?.(resolved.lags);
       announce(this.options.events, resolved.changes);
       total += resolved.count;
       if (resolved.count < BATCH) break;

@@ -55,6 +55,8 @@ export interface SchedulerEvents {
   elected: [];
   demoted: [];
   pass: [{ leader: boolean; fired: number; rescued: number }];
+  /** Jobs whose lease had expired went back to the queue (or failed); how long each lease had been expired. */
+  rescued: [{ expiredForMs: readonly number[] }];
   failure: [{ during: string; error: unknown }];
 }
 
@@ -109,7 +111,11 @@ export class Scheduler {
     this.ownPublisher = options.liveEvents ? null : new EventPublisher(this.pool, { logger: this.logger });
     const liveEvents = options.liveEvents ?? this.ownPublisher!;
     this.enqueuer = new CronEnqueuer(this.pool, this.logger, liveEvents);
-    this.rescuer = new LeaseRescuer(this.pool, this.logger, { cancelGraceMs: this.opts.cancelGraceMs, events: liveEvents });
+    this.rescuer = new LeaseRescuer(this.pool, this.logger, {
+      cancelGraceMs: this.opts.cancelGraceMs,
+      events: liveEvents,
+      onRescued: (expiredForMs) => this.events.emit('rescued', { expiredForMs }),
+    });
     this.cleaner = new RetentionCleaner(this.pool, this.logger, { completedMs: this.opts.retentionCompletedMs, failedMs: this.opts.retentionFailedMs });
     this.placer = new Placer(this.pool, this.logger, {
       workerStaleMs: this.opts.workerStaleMs,

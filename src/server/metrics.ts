@@ -1,6 +1,7 @@
 import client from 'prom-client';
 import type { Pool } from '../db/pool.js';
 import { countActiveJobs } from '../db/queries/job-admin.js';
+import type { DatabaseHealth } from '../engine/database-health.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Worker } from '../worker/worker.js';
 
@@ -14,6 +15,13 @@ export interface Metrics {
   claimedJobs: client.Counter;
   leaseLost: client.Counter;
   rescued: client.Counter;
+  /** How long a lease had been expired when the rescuer took the job back (kill → re-run is lease + this + a claim). */
+  rescueLag: client.Histogram;
+  leaderChanges: client.Counter<'change'>;
+  leader: client.Gauge;
+  databaseUp: client.Gauge;
+  databaseReadOnly: client.Gauge;
+  databaseReconnects: client.Counter;
   /** Counts of parked remote-worker long-polls, summed into a gauge at scrape time (one per API app). */
   remoteClaimsWaiting: Set<() => number>;
 }
@@ -27,7 +35,8 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  */
 export function createMetrics(pool: Pool): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'jobplane_process_' });
+  // Node's default metrics already start with process_ / nodejs_: jobplane_process_cpu_user_seconds_total.
+  client.collectDefaultMetrics({ register: registry, prefix: 'jobplane_' });
   let cache: { at: number; rows: Awaited<ReturnType<typeof countActiveJobs>> } = { at: 0, rows: [] };
   new client.Gauge({
     name: 'jobplane_jobs',
@@ -65,7 +74,13 @@ export function createMetrics(pool: Pool): Metrics {
     claims: new client.Counter({ name: 'jobplane_claims_total', help: 'Claim statements that returned jobs', registers: [registry] }),
     claimedJobs: new client.Counter({ name: 'jobplane_claimed_jobs_total', help: 'Jobs claimed', registers: [registry] }),
     leaseLost: new client.Counter({ name: 'jobplane_lease_lost_total', help: 'Attempts whose worker found its lease gone', registers: [registry] }),
-    rescued: new client.Counter({ name: 'jobplane_lease_expiries_total', help: 'Running jobs rescued after their lease expired (scheduler leader in this process)', registers: [registry] }),
+    rescued: new client.Counter({ name: 'jobplane_lease_expiries_total', help: 'Running jobs rescued after their lease expired (maintenance leader in this process)', registers: [registry] }),
+    rescueLag: new client.Histogram({ name: 'jobplane_rescue_lag_seconds', help: 'How long a lease had been expired when the rescuer took the job back (maintenance leader in this process)', buckets: LATENCY_BUCKETS, registers: [registry] }),
+    leaderChanges: new client.Counter({ name: 'jobplane_leader_changes_total', help: 'This process became (elected) or stopped being (demoted) the maintenance leader', labelNames: ['change'], registers: [registry] }),
+    leader: new client.Gauge({ name: 'jobplane_leader', help: '1 while this process is the maintenance leader', registers: [registry] }),
+    databaseUp: new client.Gauge({ name: 'jobplane_database_up', help: '1 while the last health ping of the database answered (read-only counts as up)', registers: [registry] }),
+    databaseReadOnly: new client.Gauge({ name: 'jobplane_database_read_only', help: '1 while the database answers but refuses writes (a standby, default_transaction_read_only)', registers: [registry] }),
+    databaseReconnects: new client.Counter({ name: 'jobplane_database_reconnects_total', help: 'Times the database came back after a health ping found it down', registers: [registry] }),
   };
 }
 
@@ -91,9 +106,31 @@ export function observeWorker(metrics: Metrics, worker: Worker): void {
   worker.events.on('lease-lost', () => metrics.leaseLost.inc());
 }
 
-/** Feed a scheduler's events into the metrics. */
+/** Feed a scheduler's (or a worker's maintenance candidate's) events into the metrics. */
 export function observeScheduler(metrics: Metrics, scheduler: Scheduler): void {
-  scheduler.events.on('pass', ({ rescued }) => {
-    if (rescued > 0) metrics.rescued.inc(rescued);
+  scheduler.events.on('rescued', ({ expiredForMs }) => {
+    metrics.rescued.inc(expiredForMs.length);
+    for (const ms of expiredForMs) metrics.rescueLag.observe(Math.max(0, ms) / 1000);
+  });
+  scheduler.events.on('elected', () => {
+    metrics.leaderChanges.inc({ change: 'elected' });
+    metrics.leader.set(1);
+  });
+  scheduler.events.on('demoted', () => {
+    metrics.leaderChanges.inc({ change: 'demoted' });
+    metrics.leader.set(0);
+  });
+}
+
+/** Feed the database health monitor into the metrics. */
+export function observeDatabaseHealth(metrics: Metrics, health: DatabaseHealth): void {
+  let reconnectsSeen = health.reconnects;
+  health.events.on('change', ({ to }) => {
+    metrics.databaseUp.set(to === 'down' ? 0 : 1);
+    metrics.databaseReadOnly.set(to === 'read-only' ? 1 : 0);
+    if (to !== 'down' && health.reconnects > reconnectsSeen) {
+      metrics.databaseReconnects.inc(health.reconnects - reconnectsSeen);
+      reconnectsSeen = health.reconnects;
+    }
   });
 }

@@ -17,6 +17,8 @@ import {
 } from '../db/queries/jobs.js';
 import { markWorkerStopped, registerWorker, touchWorker } from '../db/queries/workers.js';
 import { JobClaimer } from '../engine/claimer.js';
+import { joinMaintenance, type Membership } from '../scheduler/membership.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import { jobEvent, type EventSink, type JobChange } from '../core/events.js';
 import { EventPublisher } from '../engine/events.js';
 import { createSecretService, type SecretResolver } from '../engine/secrets/index.js';
@@ -74,6 +76,13 @@ export interface WorkerOptions {
   secretsKeys?: readonly string[];
   /** The active key's id (JOBPLANE_SECRETS_ACTIVE_KEY); only encryption uses it. @defaultValue the first key */
   secretsActiveKey?: string | null;
+  /**
+   * Take part in electing the maintenance leader from this process (DESIGN §5): while leader it
+   * rescues jobs whose lease expired, fires cron schedules, places jobs and applies retention, so
+   * a deployment of nothing but workers is still safe. Workers on one pool share one candidate.
+   * Turn it off only where a scheduler runs in the same process. @defaultValue true
+   */
+  maintenance?: boolean;
   logger?: Logger;
   clock?: Clock;
   /** Random source for backoff jitter. */
@@ -155,6 +164,10 @@ export class Worker {
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
   private readonly loops: NodeJS.Timeout[] = [];
   private readonly idleWaiters = new Set<() => void>();
+  private readonly maintenanceOn: boolean;
+  private readonly secretsKeys: readonly string[] | undefined;
+  private readonly secretsActiveKey: string | null | undefined;
+  private membership: Membership | null = null;
 
   constructor(options: WorkerOptions) {
     if (!options.pool && !options.databaseUrl) throw new Error('createWorker needs `databaseUrl` or `pool`');
@@ -166,6 +179,9 @@ export class Worker {
     this.tasks = options.tasks;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
+    this.maintenanceOn = options.maintenance ?? true;
+    this.secretsKeys = options.secretsKeys;
+    this.secretsActiveKey = options.secretsActiveKey;
     const leaseMs = options.leaseMs ?? 30_000;
     this.opts = {
       concurrency: options.concurrency ?? 10,
@@ -209,6 +225,11 @@ export class Worker {
     return { running: this.entries.size, buffered: this.buffer.length, reporting: this.reports.length };
   }
 
+  /** This process's maintenance candidate when the worker takes part in the election (started). */
+  get maintenance(): Scheduler | null {
+    return this.membership?.scheduler ?? null;
+  }
+
   /** Register, listen, and start claiming. */
   async start(): Promise<void> {
     if (this.state !== 'new') return;
@@ -228,6 +249,15 @@ export class Worker {
       version: null,
     });
     await this.listener.start();
+    if (this.maintenanceOn) {
+      this.membership = await joinMaintenance({
+        pool: this.pool,
+        logger: this.logger,
+        liveEvents: this.liveEvents,
+        ...(this.secretsKeys ? { secretsKeys: this.secretsKeys } : {}),
+        ...(this.secretsActiveKey !== undefined ? { secretsActiveKey: this.secretsActiveKey } : {}),
+      });
+    }
     this.loops.push(setInterval(() => this.requestClaim(), this.opts.pollIntervalMs));
     this.loops.push(setInterval(() => void this.heartbeat(), this.opts.heartbeatMs));
     this.loops.push(setInterval(() => void this.flushOutput(), this.opts.outputFlushMs));
@@ -261,6 +291,7 @@ export class Worker {
     }
     await this.flushOutput();
     if (wasRunning) await markWorkerStopped(this.pool, this.id).catch(() => undefined);
+    await this.membership?.leave();
     await this.ownPublisher?.close();
     if (this.ownsPool) await this.pool.end();
     this.state = 'stopped';

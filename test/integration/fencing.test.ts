@@ -226,12 +226,13 @@ test("when a worker's heartbeat finds its lease gone, the handler's signal fires
   const lost = waitForEvent(w.events, 'lease-lost', (e: { jobId: string }) => e.jobId === job.id);
   const ended = waitForEvent(w.events, 'job:end', (e: JobEnd) => e.job.id === job.id);
   // As if the worker had been paused past its lease: expire it and let the rescuer take the job
-  // back (delayed, so this worker does not simply claim it again).
+  // back (then delay it, so this worker does not simply claim it again).
   await withTransaction(db.pool, async (tx) => {
     await tx.query(`UPDATE jobplane.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [job.id]);
     const expired = (await lockExpiredLeases(tx, 1000)).filter((e) => e.id === job.id);
     assert.equal(expired.length, 1);
-    await resolveExpiredLeases(tx, [{ id: job.id, status: 'queued', delayMs: 3_600_000, error: lostLease(1, w.id) }]);
+    await resolveExpiredLeases(tx, [{ id: job.id, status: 'queued', error: lostLease(1, w.id) }]);
+    await tx.query(`UPDATE jobplane.jobs SET run_at = now() + interval '1 hour' WHERE id = $1`, [job.id]);
   });
   const rescued = await readJob(db.pool, operator, job.id);
 

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createSchedule, previewSchedule, readScheduleRuns, setSchedulePaused, triggerSchedule } from '../../src/engine/schedule-service.js';
 import { createScheduler } from '../../src/scheduler/scheduler.js';
+import { addJobs } from '../../src/engine/submit.js';
+import { claimJobs } from '../../src/db/queries/jobs.js';
 import { testDatabase } from '../helpers/db.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -90,4 +92,19 @@ test('a worker lease that expired is rescued back to the queue by the leader', a
   assert.equal(rows[0]!.status, 'queued');
   assert.equal(rows[0]!.lease_token, '2');
   assert.equal(rows[0]!.errors[0]!.kind, 'lease-expired');
+});
+
+test('a rescued job keeps its place in line: it runs before a backlog that became due after it', async () => {
+  const [first] = await addJobs(db.pool, [{ task: 'noop', queue: 'rescue-line' }]);
+  const claimed = await claimJobs(db.pool, { workerId: 'doomed', tasks: ['noop'], queues: ['rescue-line'], tenantId: null, zone: null }, 1, 60_000);
+  assert.deepEqual(claimed.map((j) => j.id), [first!.id]);
+  // Two thousand jobs arrive behind it while its worker is dead.
+  await addJobs(db.pool, Array.from({ length: 2000 }, () => ({ task: 'noop', queue: 'rescue-line' })));
+  await db.pool.query(`UPDATE jobplane.jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [first!.id]);
+  const scheduler = db.track(createScheduler({ pool: db.pool }));
+  await scheduler.runOnce();
+  await scheduler.stop();
+  const next = await claimJobs(db.pool, { workerId: 'survivor', tasks: ['noop'], queues: ['rescue-line'], tenantId: null, zone: null }, 1, 60_000);
+  assert.deepEqual(next.map((j) => j.id), [first!.id], 'the rescued job is claimed first, not after the backlog');
+  assert.equal(next[0]!.attempt, 2);
 });

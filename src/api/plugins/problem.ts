@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../core/deps.js';
+import { databaseFault } from '../../db/pool.js';
 import { AppError, type FieldError } from '../../errors/index.js';
 
 /** Send an AppError as RFC 9457 problem JSON. */
@@ -45,6 +46,18 @@ function fromFastifyError(error: FastifyError): AppError | null {
   return null;
 }
 
+/** A database that is down or refuses writes is the server's trouble, not the caller's: 503, never 500. */
+export function fromDatabaseFault(error: unknown): AppError | null {
+  switch (databaseFault(error)) {
+    case 'unavailable':
+      return new AppError('DATABASE_UNAVAILABLE', 'the database is not reachable right now; nothing was changed. Retry shortly', { cause: error });
+    case 'read-only':
+      return new AppError('DATABASE_READ_ONLY', 'the database accepts no writes right now (read-only or out of disk); nothing was changed. Retry later', { cause: error });
+    case null:
+      return null;
+  }
+}
+
 /**
  * Errors the router raises before a route is found (Fastify's `frameworkErrors`): a malformed URL
  * or a path parameter over the router's length limit is bad input, not a plain-JSON 400/414.
@@ -66,7 +79,7 @@ export function onFrameworkError(error: FastifyError, request: FastifyRequest, r
  */
 export function installProblemHandlers(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const known = error instanceof AppError ? error : fromFastifyError(error);
+    const known = error instanceof AppError ? error : (fromDatabaseFault(error) ?? fromFastifyError(error));
     if (known) return sendProblem(reply, request, known);
     logger.error({ err: error.message, stack: error.stack, requestId: request.id, url: request.url }, 'unhandled error');
     return sendProblem(reply, request, new AppError('INTERNAL', 'internal error; the request id identifies it in the logs'));

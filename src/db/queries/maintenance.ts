@@ -12,6 +12,8 @@ export interface ExpiredLease {
   backoff: Record<string, unknown> | null;
   workerId: string | null;
   cancelRequested: boolean;
+  /** How long ago the lease ran out (database clock): the rescuer's lag. */
+  expiredForMs: number;
 }
 
 /**
@@ -21,7 +23,8 @@ export interface ExpiredLease {
 export async function lockExpiredLeases(tx: Queryable, limit: number): Promise<ExpiredLease[]> {
   const { rows } = await tx.query<ExpiredLease>(
     `SELECT id, attempt, attempt_base AS "attemptBase", max_attempts AS "maxAttempts", backoff,
-            worker_id AS "workerId", cancel_requested_at IS NOT NULL AS "cancelRequested"
+            worker_id AS "workerId", cancel_requested_at IS NOT NULL AS "cancelRequested",
+            (extract(epoch FROM now() - lease_expires_at) * 1000)::float8 AS "expiredForMs"
      FROM jobplane.jobs WHERE status = 'running' AND lease_expires_at < now()
      ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
@@ -33,23 +36,26 @@ export async function lockExpiredLeases(tx: Queryable, limit: number): Promise<E
 export interface LeaseResolution {
   id: string;
   status: 'queued' | 'failed' | 'cancelled';
-  delayMs: number;
   error: AttemptError;
 }
 
-/** Apply rescuer decisions; the lease token is bumped so the lost worker's late reports are fenced. */
+/**
+ * Apply rescuer decisions; the lease token is bumped so the lost worker's late reports are fenced.
+ * A job that goes back to the queue keeps its `run_at` (the time it was due when claimed): claims
+ * order by priority then run_at, so it runs again ahead of everything that became due after it,
+ * and kill → re-run stays within lease + rescue interval however deep the backlog.
+ */
 export async function resolveExpiredLeases(tx: Queryable, resolutions: readonly LeaseResolution[]): Promise<JobChange[]> {
   if (resolutions.length === 0) return [];
   const { rows } = await tx.query<JobChange>(
     `UPDATE jobplane.jobs j SET status = x.status, lease_token = j.lease_token + 1, lease_expires_at = NULL,
        errors = j.errors || jsonb_build_array(x.error),
-       run_at = CASE WHEN x.status = 'queued' THEN now() + x.delay_ms * interval '1 millisecond' ELSE j.run_at END,
        finished_at = CASE WHEN x.status = 'queued' THEN NULL ELSE now() END,
        assigned_zone = NULL, assigned_worker = NULL
-     FROM json_to_recordset($1::json) AS x(id uuid, status text, delay_ms bigint, error jsonb)
+     FROM json_to_recordset($1::json) AS x(id uuid, status text, error jsonb)
      WHERE j.id = x.id AND j.status = 'running'
      RETURNING ${JOB_CHANGE_COLUMNS}`,
-    [JSON.stringify(resolutions.map((r) => ({ id: r.id, status: r.status, delay_ms: r.delayMs, error: r.error })))],
+    [JSON.stringify(resolutions.map((r) => ({ id: r.id, status: r.status, error: r.error })))],
   );
   return rows;
 }

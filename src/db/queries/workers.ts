@@ -74,3 +74,13 @@ export async function listLiveWorkers(db: Queryable, tenantId: string | null, st
   );
   return rows;
 }
+
+/**
+ * The cheapest round trip that proves the database answers and accepts this pool's connections;
+ * also says whether it is a read-only standby (after a failover to a replica, or
+ * default_transaction_read_only), so health can report "up but refusing writes".
+ */
+export async function pingDatabase(db: Queryable): Promise<{ readOnly: boolean }> {
+  const { rows } = await db.query<{ read_only: string }>({ name: 'jobplane-ping', text: `SELECT current_setting('transaction_read_only') AS read_only` });
+  return { readOnly: rows[0]?.read_only === 'on' };
+}
