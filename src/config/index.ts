@@ -44,6 +44,8 @@ export interface Config {
   shutdownGraceMs: number;
   cancelGraceMs: number;
   leaderTtlMs: number;
+  workerMaintenance: boolean;
+  healthIntervalMs: number;
   retentionCompletedMs: number;
   retentionFailedMs: number;
   httpAllowPrivate: boolean;

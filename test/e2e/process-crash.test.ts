@@ -47,6 +47,23 @@ test('a worker killed with SIGKILL mid-job loses no job: its jobs run again afte
   await rescuer.stop();
 });
 
+test('with nothing but SDK workers (no scheduler anywhere), a killed worker\'s jobs are rescued and run again', async () => {
+  const SDK = 'test/fixtures/sdk-worker-process.ts';
+  const jobs = await addJobs(db.pool, Array.from({ length: 6 }, () => ({ task: 'effect', queue: 'sdk-only', maxAttempts: 3 })));
+  const doomed = db.track(startFixture(SDK, { DATABASE_URL: db.url, MODE: 'hang', LEASE_MS: '1000' }));
+  const ready = await doomed.waitFor((m) => m.ready === true);
+  assert.ok(ready.maintenanceId, 'the worker joined the maintenance election');
+  await eventually(() => Promise.resolve(doomed.messages.filter((m) => m.started).length >= 5));
+  await doomed.kill();
+  const survivor = db.track(startFixture(SDK, { DATABASE_URL: db.url, MODE: 'work', LEASE_MS: '10000' }));
+  await survivor.waitFor((m) => m.ready === true);
+  await eventually(async () => {
+    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobplane.jobs WHERE id = ANY($1) AND status = 'completed'`, [jobs.map((j) => j.id)]);
+    return rows[0]!.n === jobs.length;
+  }, 30_000);
+  await survivor.stop();
+});
+
 test('three scheduler processes yield exactly one job per fire time, across a SIGKILL of the leader', async () => {
   const schedule = await createSchedule(db.pool, { tenantId: null }, { name: 'every-second', cron: '* * * * * *', task: 'tick' });
   const procs = [1, 2, 3].map(() => db.track(startFixture(SCHEDULER, { DATABASE_URL: db.url, LEADER_TTL_MS: '1000' })));
