@@ -13,7 +13,7 @@ import { createSecretService, type SecretService } from '../engine/secrets/index
 import type { Metrics } from '../server/metrics.js';
 import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
 import { createAuditor } from './plugins/audit.js';
-import { DEFAULT_HTTP_TIMEOUTS, limitConnectionsPerAddress, timeoutServerOptions, trustProxyOption } from './plugins/http-limits.js';
+import { DEFAULT_HTTP_TIMEOUTS, limitConnectionsPerAddress, problemClientErrorHandler, timeoutServerOptions, trustProxyOption } from './plugins/http-limits.js';
 import { installAuth, type Authenticator } from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
@@ -26,7 +26,7 @@ import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
 import { requestLogFields } from './plugins/request-log.js';
 import { installTracing } from './plugins/tracing.js';
 import { installValidation } from './plugins/validation.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type HealthState, type Readiness } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
 import { DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../engine/submit-checks.js';
@@ -91,6 +91,10 @@ export interface AppDeps {
   onClose?: () => Promise<void>;
   /** Serve the demo's echo endpoint at /demo/echo (`jobplane start --demo`). */
   demo?: boolean;
+  /** The process's database health monitor: /readyz answers a lost database at once. */
+  health?: HealthState;
+  /** Why the process is not ready beyond the database (e.g. it is draining), or null. */
+  readiness?: Readiness;
   /** The dashboard's build folder; null serves no dashboard. @defaultValue dashboard/dist of this package */
   dashboardDir?: string | null;
 }
@@ -104,6 +108,33 @@ const OPENAPI_INFO = {
   version: '1',
   description: 'Jobs, queues, workers and schedules. Errors are RFC 9457 problem JSON with a stable `code` (docs/errors.md).',
 };
+
+/** The media type of every error answer (RFC 9457). */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/** An OpenAPI document's answers, as far as their media types go. */
+interface OpenApiResponses {
+  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> } | undefined> | undefined>;
+}
+
+/**
+ * Move every answer whose schema is the Problem from `application/json` (what @fastify/swagger
+ * assumes) to `application/problem+json`, what the server really sends.
+ */
+export function declareProblemMediaType<T extends OpenApiResponses>(document: T): T {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations ?? {})) {
+      for (const response of Object.values(operation?.responses ?? {})) {
+        const json = response.content?.['application/json'];
+        if (response.content && json?.schema?.$ref === '#/components/schemas/Problem') {
+          delete response.content['application/json'];
+          response.content[PROBLEM_MEDIA_TYPE] = json;
+        }
+      }
+    }
+  }
+  return document;
+}
 
 /**
  * Build the Fastify app without listening (tests use `app.inject()`). Every route declares its
@@ -129,6 +160,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => uuidv7(),
     requestIdHeader: false,
     frameworkErrors: onFrameworkError,
+    // What Node's HTTP server answers before Fastify (431 headers too large, 408, 400 unparsable) is problem JSON too.
+    clientErrorHandler: problemClientErrorHandler(deps.logger),
     // Names (queues, secrets) may be 128 characters; the router's default cut-off is 100.
     routerOptions: { maxParamLength: 256 },
   });
@@ -165,6 +198,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const permission = (route.config as { permission?: string } | undefined)?.permission;
       return { schema: permission ? { ...schema, security: [{ bearer: [] }, { apiKey: [] }], 'x-permission': permission } : schema, url };
     },
+    // Errors are sent as application/problem+json (plugins/problem.ts), so that is what the
+    // document declares for every answer whose schema is the Problem.
+    transformObject: (documentObject) => ('openapiObject' in documentObject ? declareProblemMediaType(documentObject.openapiObject) : documentObject.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
   for (const schema of [Problem, Job, JobSubmit, Schedule, ScheduleCreate, SchedulePatch]) app.addSchema(schema);
@@ -177,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onClose', async () => own.close());
     liveEvents = own;
   }
-  healthRoutes(app, deps.pool);
+  healthRoutes(app, deps.pool, deps.readiness, deps.health);
   if (deps.metrics) {
     recordRequestDurations(app, deps.metrics);
     if (deps.metricsToken) metricsRoutes(app, deps.metrics, { token: deps.metricsToken });

@@ -5,7 +5,7 @@ import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../server/metrics.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
 import { requestLogFields } from './plugins/request-log.js';
-import { healthRoutes, type Readiness } from './routes/health.js';
+import { healthRoutes, type HealthState, type Readiness } from './routes/health.js';
 import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
 
 /** What the operations listener needs; it opens nothing itself. */
@@ -15,6 +15,8 @@ export interface OpsAppDeps {
   metrics: Metrics;
   /** Why this process is not ready beyond the database (e.g. it is draining), or null. */
   readiness?: Readiness;
+  /** The process's database health monitor: /readyz answers a lost database at once. */
+  health?: HealthState;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function buildOpsApp(deps: OpsAppDeps): Promise<FastifyInstance> {
     deps.logger.debug(requestLogFields(request, reply), 'ops request');
   });
   installProblemHandlers(app, deps.logger);
-  healthRoutes(app, deps.pool, deps.readiness);
+  healthRoutes(app, deps.pool, deps.readiness, deps.health);
   recordRequestDurations(app, deps.metrics);
   // No token here: this listener is for the internal network, where Prometheus scrapes it.
   metricsRoutes(app, deps.metrics);

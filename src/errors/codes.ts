@@ -49,6 +49,9 @@ export const ERROR_CODES = {
   TOO_MANY_STREAMS: { status: 503, title: 'Too many event streams on this process' },
   STREAM_QUOTA_EXCEEDED: { status: 429, title: 'Too many event streams for this tenant or caller' },
   TOO_MANY_CONNECTIONS: { status: 503, title: 'Too many connections from this address' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request did not arrive in time' },
+  MALFORMED_REQUEST: { status: 400, title: 'The request is not valid HTTP' },
   CONFIG_INVALID: { status: 500, title: 'The configuration is not valid' },
   INTERNAL: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;

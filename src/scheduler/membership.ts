@@ -1,8 +1,9 @@
 /**
  * Maintenance from worker processes. Every process that runs workers takes part in electing the
  * maintenance leader (as River's clients do), so a deployment of nothing but SDK workers still
- * rescues the jobs of a killed worker, fires cron schedules and applies retention. Workers on the
- * same pool share one candidate; the last one to stop hands the lease back.
+ * rescues the jobs of a killed worker, fires cron schedules and applies retention. They stand by:
+ * a scheduler process takes the lease over from them whenever one runs. Workers on the same pool
+ * share one candidate; the last one to stop hands the lease back.
  */
 import type { EventSink } from '../core/events.js';
 import type { Logger } from '../core/deps.js';
@@ -33,6 +34,7 @@ export async function joinMaintenance(options: MembershipOptions): Promise<Membe
   if (!entry) {
     const scheduler = createScheduler({
       pool: options.pool,
+      standby: true,
       logger: options.logger.child({ role: 'maintenance' }),
       liveEvents: options.liveEvents,
       ...(options.secretsKeys ? { secretsKeys: options.secretsKeys } : {}),

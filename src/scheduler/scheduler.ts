@@ -38,6 +38,11 @@ export interface SchedulerOptions {
   workerStaleMs?: number;
   /** Zone choice for `placement: { policy: 'greenest' }`. */
   placementPolicy?: PlacementPolicy;
+  /**
+   * A standby candidate (a worker process's) leads only while no full candidate (a scheduler
+   * process) does, which takes the lease over from it. @defaultValue false
+   */
+  standby?: boolean;
   /** Where job changes made by the maintenance loops are announced (live events). */
   liveEvents?: EventSink;
   /** Secrets whose rows the leader rewraps onto the active key. @defaultValue the store on this pool, with `secretsKeys` */
@@ -74,7 +79,8 @@ export class Scheduler {
   private readonly ownPublisher: EventPublisher | null;
   private readonly logger: Logger;
   private readonly clock: Clock;
-  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock' | 'liveEvents' | 'secrets' | 'secretsKeys' | 'secretsActiveKey'>>;
+  private readonly opts: Required<Omit<SchedulerOptions, 'databaseUrl' | 'pool' | 'placementPolicy' | 'logger' | 'clock' | 'liveEvents' | 'secrets' | 'secretsKeys' | 'secretsActiveKey' | 'standby'>>;
+  private readonly standby: boolean;
   private readonly enqueuer: CronEnqueuer;
   private readonly rescuer: LeaseRescuer;
   private readonly cleaner: RetentionCleaner;
@@ -98,6 +104,7 @@ export class Scheduler {
     this.ownsPool = !options.pool;
     this.pool = options.pool ?? createPool({ connectionString: options.databaseUrl!, max: 4, applicationName: 'jobplane-scheduler', logger: this.logger });
     this.clock = options.clock ?? systemClock;
+    this.standby = options.standby ?? false;
     this.opts = {
       leaderTtlMs: options.leaderTtlMs ?? 15_000,
       tickMs: options.tickMs ?? 1000,
@@ -198,14 +205,14 @@ export class Scheduler {
     const now = this.clock.nowMs();
     if (!force && this.isLeader && now - this.lastRenew < this.opts.leaderTtlMs / 3) return true;
     try {
-      const held = await acquireLeaderLease(this.pool, LEADER_LEASE, this.id, this.opts.leaderTtlMs);
+      const held = await acquireLeaderLease(this.pool, LEADER_LEASE, this.id, this.opts.leaderTtlMs, this.standby);
       this.lastRenew = now;
       if (held) {
         // Count the lease from before the round trip, so we step down no later than the database would.
         const wasLeader = this.isLeader;
         this.leaderUntil = now + this.opts.leaderTtlMs;
         if (!wasLeader) {
-          this.logger.info({}, 'elected scheduler leader');
+          this.logger.info({ standby: this.standby }, 'elected maintenance leader');
           this.events.emit('elected');
         }
         return true;
@@ -222,7 +229,7 @@ export class Scheduler {
     const was = this.isLeader;
     this.leaderUntil = 0;
     if (was) {
-      this.logger.info({}, 'stepped down as scheduler leader');
+      this.logger.info({ standby: this.standby }, 'stepped down as maintenance leader');
       this.events.emit('demoted');
     }
   }

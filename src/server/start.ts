@@ -16,7 +16,8 @@ import { createSecretService, type SecretService } from '../engine/secrets/index
 import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
 import { JobProducer } from '../engine/producer.js';
 import { builtinTasks } from '../worker/tasks/index.js';
-import { createMetrics, observeScheduler, observeWorker, type Metrics } from './metrics.js';
+import { createMetrics, observeDatabaseHealth, observeScheduler, observeWorker, type Metrics } from './metrics.js';
+import { DatabaseHealth } from '../engine/database-health.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 import { startTracing } from '../telemetry/tracing.js';
 
@@ -58,6 +59,10 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
   let ops: { app: FastifyInstance; url: string } | null = null;
   let draining = false;
   const metrics = createMetrics(pool);
+  // Pings the database so /readyz and jobplane_database_up know it is gone within one interval.
+  const health = new DatabaseHealth({ pool, intervalMs: config.healthIntervalMs, logger });
+  observeDatabaseHealth(metrics, health);
+  const readiness = (): string | null => (draining ? 'stopping' : null);
   // One publisher per process: every role announces its job changes through it (live events).
   const liveEvents = new EventPublisher(pool, { logger });
   try {
@@ -65,6 +70,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
     const secrets = createSecretService({ pool, keys: config.secretsKeys, activeKey: config.secretsActiveKey, logger });
     const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    health.start();
     if (config.roles.includes('scheduler')) {
       scheduler = createScheduler({
         pool,
@@ -98,14 +104,20 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
         cancelGraceMs: config.cancelGraceMs,
         liveEvents,
         secrets,
+        // Where no scheduler runs in this process, the worker is a maintenance candidate itself.
+        maintenance: config.workerMaintenance && !config.roles.includes('scheduler'),
+        secretsKeys: config.secretsKeys,
+        secretsActiveKey: config.secretsActiveKey,
       });
       observeWorker(metrics, worker);
       await worker.start();
+      if (worker.maintenance) observeScheduler(metrics, worker.maintenance);
     }
-    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents, secrets);
+    if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents, secrets, health, readiness);
     else if (config.demo) logger.warn({ roles: config.roles }, '--demo needs the api role in this process (it serves the demo endpoint); nothing was seeded');
-    if (config.opsPort !== null) ops = await startOps(config, pool, logger, metrics, () => (draining ? 'stopping' : null));
+    if (config.opsPort !== null) ops = await startOps(config, pool, logger, metrics, readiness, health);
   } catch (error) {
+    await health.stop();
     await api?.app.close().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     await scheduler?.stop().catch(() => undefined);
@@ -135,6 +147,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
           clearTimeout(force);
         }
         await Promise.allSettled([worker?.stop(), scheduler?.stop(), api?.producer.close()]);
+        await health.stop();
         await liveEvents.close();
         await ops?.app.close();
         await pool.end();
@@ -176,7 +189,7 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
  * The api role: on the first start with no users, create the admin (printing a generated password
  * once), then listen.
  */
-async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics, liveEvents: EventPublisher, secrets: SecretService): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
+async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Metrics, liveEvents: EventPublisher, secrets: SecretService, health: DatabaseHealth, readiness: () => string | null): Promise<{ app: FastifyInstance; producer: JobProducer; url: string }> {
   // Logout and refresh-token reuse end sessions on every api process at once, with no query per request.
   const accessTtlS = Math.round(config.accessTokenTtlMs / 1000);
   const revocations = new RevokedSessions({ pool, logger, holdMs: revokedSessionHoldS(accessTtlS) * 1000 });
@@ -233,6 +246,8 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
       payloadPolicy: { allowPrivateNetworks: config.httpAllowPrivate, allowedHosts: httpAllowedHosts(config) },
     },
     demo: config.demo,
+    health,
+    readiness,
   });
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -259,8 +274,8 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
 }
 
 /** Probes and metrics of any role on their own port (JOBPLANE_OPS_PORT): where Prometheus scrapes the api too. */
-async function startOps(config: Config, pool: Pool, logger: Logger, metrics: Metrics, readiness: () => string | null): Promise<{ app: FastifyInstance; url: string }> {
-  const app = await buildOpsApp({ pool, logger, metrics, readiness });
+async function startOps(config: Config, pool: Pool, logger: Logger, metrics: Metrics, readiness: () => string | null, health: DatabaseHealth): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await buildOpsApp({ pool, logger, metrics, readiness, health });
   await app.listen({ port: config.opsPort ?? 0, host: config.host });
   const url = listenUrl(app, config.host);
   logger.info({ url, routes: ['/healthz', '/readyz', '/metrics'] }, 'operations listener ready');

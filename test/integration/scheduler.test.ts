@@ -108,3 +108,19 @@ test('a rescued job keeps its place in line: it runs before a backlog that becam
   assert.deepEqual(next.map((j) => j.id), [first!.id], 'the rescued job is claimed first, not after the backlog');
   assert.equal(next[0]!.attempt, 2);
 });
+
+test('a standby candidate (a worker process) leads only until a scheduler process claims the lease', async () => {
+  await db.pool.query(`DELETE FROM jobplane.leader_leases WHERE name = 'scheduler'`);
+  const standby = db.track(createScheduler({ pool: db.pool, standby: true }));
+  const full = db.track(createScheduler({ pool: db.pool }));
+  assert.equal((await standby.runOnce()).leader, true, 'alone, the standby leads');
+  assert.equal((await full.runOnce()).leader, true, 'the scheduler takes the lease over at once');
+  assert.equal((await standby.runOnce()).leader, false, 'the standby finds out at its next renewal');
+  assert.equal((await full.runOnce()).leader, true);
+  assert.equal((await standby.runOnce()).leader, false, 'and cannot take it back while the scheduler renews');
+  const other = db.track(createScheduler({ pool: db.pool }));
+  assert.equal((await other.runOnce()).leader, false, 'a second scheduler does not preempt the first');
+  await full.stop();
+  assert.equal((await standby.runOnce()).leader, true, 'when the scheduler hands the lease back, the standby may lead again');
+  await Promise.all([standby.stop(), other.stop()]);
+});

@@ -1,4 +1,4 @@
-import type { Server, ServerOptions } from 'node:http';
+import { STATUS_CODES, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../core/deps.js';
 import { formatIp, mappedIPv4, matchesCidr, parseCidr, parseIp, type Cidr } from '../../core/ip-ranges.js';
@@ -134,16 +134,7 @@ export function limitConnectionsPerAddress(server: Server, options: ConnectionCa
 }
 
 function refusalResponse(max: number): string {
-  const problem = new AppError('TOO_MANY_CONNECTIONS', `this address already holds ${max} open connections to this server; close some and retry`).toProblem();
-  const body = JSON.stringify(problem);
-  return [
-    'HTTP/1.1 503 Service Unavailable',
-    'Content-Type: application/problem+json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    '',
-    body,
-  ].join('\r\n');
+  return rawProblemResponse(new AppError('TOO_MANY_CONNECTIONS', `this address already holds ${max} open connections to this server; close some and retry`));
 }
 
 /**
@@ -158,4 +149,48 @@ function refuse(socket: Socket, response: string): void {
   socket.setTimeout(REFUSED_LINGER_MS, () => socket.destroy());
   socket.end(response);
   socket.resume();
+}
+
+/** The answer to an error of the HTTP parser or a deadline, by Node's error code. */
+function clientErrorProblem(code: string | undefined): AppError {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new AppError('HEADERS_TOO_LARGE', 'the request line and headers are larger than the server accepts (16 KiB); send fewer or shorter headers');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new AppError('REQUEST_TIMEOUT', 'the request did not arrive within the time this server allows; the connection is closed');
+    default:
+      return new AppError('MALFORMED_REQUEST', 'the request is not valid HTTP/1.1; the connection is closed');
+  }
+}
+
+/** A complete HTTP/1.1 answer carrying `error` as problem JSON, closing the connection. */
+export function rawProblemResponse(error: AppError): string {
+  const body = JSON.stringify(error.toProblem());
+  const reason = STATUS_CODES[error.status] ?? 'Error';
+  return [
+    `HTTP/1.1 ${error.status} ${reason}`,
+    'Content-Type: application/problem+json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP server answers itself, before any route runs —
+ * headers over the size limit (431), a header or request deadline passed (408), bytes that are not
+ * HTTP (400) — as problem JSON with a stable code, like every other error, instead of Fastify's
+ * plain JSON. Like Node's own handler, it writes nothing once a response has begun on the socket
+ * (that would corrupt it) and nothing after a reset by the peer.
+ */
+export function problemClientErrorHandler(logger: Logger): (error: Error & { code?: string }, socket: Socket) => void {
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const problem = clientErrorProblem(error.code);
+    logger.debug({ err: error.message, code: error.code, status: problem.status }, 'client error before routing');
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (socket.writable && inFlight?.headersSent !== true) socket.end(rawProblemResponse(problem));
+    socket.destroy();
+  };
 }

@@ -3,15 +3,27 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { pendingMigrations } from '../../db/migrator.js';
 import type { Pool } from '../../db/pool.js';
+import type { DatabaseState } from '../../engine/database-health.js';
 
 /** Why the process is not ready beyond the database (e.g. it is draining), or null when it is. */
 export type Readiness = () => string | null;
 
+/** The process's database health monitor, as far as the probe needs it. */
+export interface HealthState {
+  readonly state: DatabaseState;
+  readonly lastError: string | null;
+}
+
+/** A probe's own database check gives up after this, so /readyz answers even when packets vanish. */
+const PROBE_TIMEOUT_MS = 2000;
+
 /**
  * /healthz (the process is alive) and /readyz (the database answers, migrations are current and
- * `readiness` has no objection).
+ * `readiness` has no objection). With `health`, a database its last ping found down is answered
+ * at once; a read-only database is ready (`status: read-only`: reads work, and no other process
+ * could take writes either).
  */
-export function healthRoutes(app: FastifyInstance, pool: Pool, readiness: Readiness = () => null): void {
+export function healthRoutes(app: FastifyInstance, pool: Pool, readiness: Readiness = () => null, health?: HealthState): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, () => ({ status: 'ok' as const }));
   r.get('/readyz', {
@@ -22,12 +34,21 @@ export function healthRoutes(app: FastifyInstance, pool: Pool, readiness: Readin
   }, async (_request, reply) => {
     const objection = readiness();
     if (objection) return reply.code(503).send({ status: 'not-ready', reason: objection });
+    if (health?.state === 'down') return reply.code(503).send({ status: 'not-ready', reason: `database unreachable: ${health.lastError ?? 'no answer'}` });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const pending = await pendingMigrations(pool);
+      const pending = await Promise.race([
+        pendingMigrations(pool),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
+        }),
+      ]);
       if (pending.length > 0) return reply.code(503).send({ status: 'not-ready', reason: `migrations pending: ${pending.join(', ')}` });
-      return { status: 'ready', pendingMigrations: [] };
+      return { status: health?.state === 'read-only' ? 'read-only' : 'ready', pendingMigrations: [] };
     } catch (error) {
       return reply.code(503).send({ status: 'not-ready', reason: `database unreachable: ${(error as Error).message}` });
+    } finally {
+      clearTimeout(timer);
     }
   });
 }
