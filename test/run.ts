@@ -57,12 +57,33 @@ async function main(): Promise<number> {
     await migrate(pool);
     await pool.end();
     const concurrency = Math.max(2, availableParallelism() * 2);
+    // The test run gets a process group of its own: when it ends — normally, at the deadline, or
+    // because we were told to stop — whatever it left behind (a server a hung test started, a
+    // browser, an embedded PostgreSQL) is killed with the group, so nothing holds this run's output
+    // open and `npm test` always ends with a verdict (CI's limit is 90 minutes; ours is below).
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', ...files],
-      { stdio: 'inherit', env: { ...process.env, JOBPLANE_TEST_ADMIN_URL: admin, JOBPLANE_TEST_TEMPLATE: template } },
+      { stdio: 'inherit', detached: true, env: { ...process.env, JOBPLANE_TEST_ADMIN_URL: admin, JOBPLANE_TEST_TEMPLATE: template } },
     );
-    return await new Promise<number>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // The group is already gone.
+      }
+    };
+    const deadlineMs = Number(process.env.JOBPLANE_TEST_DEADLINE_MS ?? 80 * 60_000);
+    const deadline = setTimeout(() => {
+      console.error(`# the test run passed its deadline of ${Math.round(deadlineMs / 60_000)} minutes; killing it`);
+      killGroup('SIGKILL');
+    }, deadlineMs);
+    const forward = (signal: NodeJS.Signals): void => killGroup(signal);
+    process.on('SIGINT', forward).on('SIGTERM', forward);
+    const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
+    clearTimeout(deadline);
+    killGroup('SIGKILL');
+    return code;
   } finally {
     const client = new pg.Client({ connectionString: admin });
     await client.connect();
