@@ -54,6 +54,7 @@ test('a backend terminated during a statement of a transaction rejects it with a
   const pool = poolFor('conn-loss-stmt');
   const failure = await withTransaction(pool, async (tx) => {
     const slow = tx.query('SELECT pg_sleep(30)');
+    slow.catch(() => undefined); // awaited below; it may reject before that
     await eventually(async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'conn-loss-stmt' AND state = 'active'`)).rows[0]!.n === 1);
     assert.equal(await terminate('conn-loss-stmt'), 1);
     await slow;

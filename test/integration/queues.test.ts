@@ -18,7 +18,8 @@ const db = await testDatabase();
 const operator = { tenantId: null };
 
 function worker(options: Omit<WorkerOptions, 'pool'> & { pool?: Pool }): Worker {
-  return db.track(createWorker({ pool: db.pool, pollIntervalMs: 100, ...options }));
+  // These tests expire, rescue and place jobs themselves: no maintenance leader may do it for them.
+  return db.track(createWorker({ pool: db.pool, pollIntervalMs: 100, maintenance: false, ...options }));
 }
 
 async function statuses(queue: string): Promise<Record<string, number>> {
