@@ -112,23 +112,24 @@ const OPENAPI_INFO = {
 /** The media type of every error answer (RFC 9457). */
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
 
-/** An OpenAPI document's answers, as far as their media types go. */
-interface OpenApiResponses {
-  paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> } | undefined> | undefined>;
+/** A JSON object, or nothing. */
+function asObject(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 /**
  * Move every answer whose schema is the Problem from `application/json` (what @fastify/swagger
  * assumes) to `application/problem+json`, what the server really sends.
  */
-export function declareProblemMediaType<T extends OpenApiResponses>(document: T): T {
-  for (const operations of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(operations ?? {})) {
-      for (const response of Object.values(operation?.responses ?? {})) {
-        const json = response.content?.['application/json'];
-        if (response.content && json?.schema?.$ref === '#/components/schemas/Problem') {
-          delete response.content['application/json'];
-          response.content[PROBLEM_MEDIA_TYPE] = json;
+export function declareProblemMediaType<T extends object>(document: T): T {
+  for (const operations of Object.values(asObject((document as { paths?: unknown }).paths) ?? {})) {
+    for (const operation of Object.values(asObject(operations) ?? {})) {
+      for (const response of Object.values(asObject(asObject(operation)?.responses) ?? {})) {
+        const content = asObject(asObject(response)?.content);
+        const json = asObject(content?.['application/json']);
+        if (content && asObject(json?.schema)?.$ref === '#/components/schemas/Problem') {
+          delete content['application/json'];
+          content[PROBLEM_MEDIA_TYPE] = json;
         }
       }
     }

@@ -1,7 +1,8 @@
 /**
  * The `jobplane` command. Entry point: the only place (with bin/) that touches process.env,
  * process.argv, signals and the exit code. It only dispatches: local commands (start, migrate,
- * audit verify) to commands/local.ts, API commands to commands/*.ts.
+ * audit verify, secrets rewrap) to commands/local.ts, users reset-password to commands/recovery.ts,
+ * API commands to commands/*.ts.
  */
 import { parseArgs } from 'node:util';
 import { AppError } from '../errors/index.js';
@@ -13,7 +14,7 @@ import { queueCommands, workerCommands } from './commands/queues.js';
 import { scheduleCommands } from './commands/schedules.js';
 import { secretCommands } from './commands/secrets.js';
 import { Context, describeFailure, EXIT, GLOBAL_OPTIONS, UsageError, type Io, type Values } from './context.js';
-import { commandHelp, groupHelp, LOCAL_HELP, topHelp } from './help.js';
+import { commandHelp, flagErrorLine, groupHelp, LOCAL_HELP, startHelp, topHelp } from './help.js';
 
 const GROUPS = new Map<string, Command[]>([
   ['jobs', jobCommands],
@@ -47,11 +48,11 @@ async function runLocal(command: string, argv: string[]): Promise<number> {
   try {
     parsed = parseLocalFlags(argv);
   } catch (error) {
-    console.error(`error: ${(error as Error).message}\n\n${LOCAL_HELP}`);
+    console.error(`error: ${flagErrorLine(error, command)}`);
     return EXIT.usage;
   }
   if (parsed.flags.help === true) {
-    console.log(LOCAL_HELP);
+    console.log(command === 'start' ? startHelp() : LOCAL_HELP);
     return EXIT.ok;
   }
   if (command === 'start') return start(parsed.flags);
@@ -66,7 +67,7 @@ async function runApi(command: Command, argv: string[], io: Io): Promise<number>
   try {
     ({ values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true }));
   } catch (error) {
-    io.stderr.write(`error: ${(error as Error).message}\nRun 'jobplane ${command.name} --help' for usage.\n`);
+    io.stderr.write(`error: ${flagErrorLine(error, command.name)}\n`);
     return EXIT.usage;
   }
   if (values.help === true) {
@@ -112,6 +113,11 @@ async function main(argv: string[]): Promise<number> {
   if (first.word === 'start' || first.word === 'migrate') return runLocal(first.word, without(first));
   if (first.word === 'audit' && second?.word === 'verify') return runLocal('audit verify', without(first, second));
   if (first.word === 'secrets' && second?.word === 'rewrap') return runLocal('secrets rewrap', without(first, second));
+  if (first.word === 'users' && second?.word === 'reset-password') {
+    // On the database, not through the API; loaded on demand like the other local commands.
+    const { resetPassword } = await import('./commands/recovery.js');
+    return resetPassword(without(first, second), io);
+  }
   const top = TOP_LEVEL.find((c) => c.name === first.word);
   if (top) return runApi(top, without(first), io);
   const group = GROUPS.get(first.word);

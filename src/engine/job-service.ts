@@ -23,6 +23,12 @@ import { notifyNewJobs } from '../db/queries/jobs.js';
 export interface JobChange {
   before: JobRow;
   after: JobRow;
+  /**
+   * Whether the action changed anything. A repeated cancel (of a cancelled job, or of a running
+   * one whose cancel is already requested) or a reschedule to the same time and priority answers
+   * like the first one but is no change: nothing to audit, no event to announce.
+   */
+  changed: boolean;
 }
 
 /** Who acts on a job; `tenantId` null is an operator acting across tenants. */
@@ -69,12 +75,13 @@ export async function cancelJob(db: Queryable, actor: Actor, id: string): Promis
           workerId: null,
           at: new Date().toISOString(),
         });
-        return { before, after };
+        return { before, after, changed: true };
       }
       case 'running':
-        return { before, after: await requestCancel(tx, before.id) };
+        // Asked again, the worker is nudged again (the notification), but nothing changes.
+        return { before, after: await requestCancel(tx, before.id), changed: before.cancelRequestedAt === null };
       case 'cancelled':
-        return { before, after: before };
+        return { before, after: before, changed: false };
       default:
         throw new AppError('JOB_NOT_CANCELLABLE', `job ${before.id} is ${before.status}; only queued, scheduled or running jobs can be cancelled`);
     }
@@ -90,7 +97,7 @@ export async function retryJob(db: Queryable, actor: Actor, id: string, options:
     if (before.status !== 'failed' && before.status !== 'cancelled') {
       throw new AppError('JOB_NOT_RETRYABLE', `job ${before.id} is ${before.status}; only failed or cancelled jobs can be retried`);
     }
-    return { before, after: await requeueFinishedJob(tx, before.id, runAt?.value ?? null) };
+    return { before, after: await requeueFinishedJob(tx, before.id, runAt?.value ?? null), changed: true };
   });
   await notifyNewJobs(db);
   return change;
@@ -113,7 +120,7 @@ export async function rescheduleJob(
       throw new AppError('JOB_NOT_RESCHEDULABLE', `job ${before.id} is ${before.status}; only jobs that have not started can be rescheduled`);
     }
     const after = await rescheduleWaitingJob(tx, before.id, { runAt: runAt?.value, priority: change.priority as number | undefined });
-    return { before, after };
+    return { before, after, changed: after.runAt.getTime() !== before.runAt.getTime() || after.priority !== before.priority || after.status !== before.status };
   });
   await notifyNewJobs(db);
   return result;

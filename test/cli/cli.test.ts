@@ -132,7 +132,7 @@ test('jobs submit --watch follows a short job to completion and exits 0, and can
   assert.equal(run.code, 0, run.stderr);
   const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: string; type?: string; data?: { status?: string } });
   assert.ok(lines[0]?.id, 'the first line is the submitted job');
-  assert.equal(lines.at(-1)?.data?.status, 'completed');
+  assert.equal((lines.at(-1) as { status?: string } | undefined)?.status, 'completed', 'the last line is the finished job');
   const late = await cli(['jobs', 'cancel', lines[0]?.id ?? '']);
   assert.equal(late.code, 6, 'a finished job cannot be cancelled: conflict');
   assert.match(late.stderr, /\(JOB_NOT_CANCELLABLE\)/);

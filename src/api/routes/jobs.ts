@@ -36,11 +36,12 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   /** A disabled task or a bad payload is refused now, not failed later by a worker. */
   const check = (tenantId: string, specs: readonly JobSpec[], prefix: string | null): Promise<void> =>
     checkSubmission(deps.pool, tenantId, specs.map((spec, i) => ({ pointer: prefix === null ? '' : `${prefix}/${i}`, task: spec.task, payload: spec.payload })), policy);
+  /** Announce and audit a change; a repeated action that changed nothing is answered the same but neither. */
   const audited = async (request: FastifyRequest, action: string, change: JobChange) => {
-    const before = jobView(change.before);
     const after = jobView(change.after);
-    if (change.after !== change.before) deps.liveEvents.publish([jobEvent(change.after, new Date().toISOString())]);
-    await deps.audit(request, { action, targetType: 'job', targetId: change.after.id, before, after });
+    if (!change.changed) return after;
+    deps.liveEvents.publish([jobEvent(change.after, new Date().toISOString())]);
+    await deps.audit(request, { action, targetType: 'job', targetId: change.after.id, before: jobView(change.before), after });
     return after;
   };
 

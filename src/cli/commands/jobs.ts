@@ -85,7 +85,9 @@ export async function watchJob(ctx: Context, client: JobplaneClient, jobId: stri
   const finish = async (status: string) => {
     clearBar();
     const job = await client.jobs.get(jobId);
-    if (!ctx.json) {
+    // With --json the last line is the finished job (status, result, errors), as the human view ends with them.
+    if (ctx.json) ctx.out(JSON.stringify(job));
+    else {
       const took = job.startedAt && job.finishedAt ? ` in ${formatDuration(Date.parse(job.finishedAt) - Date.parse(job.startedAt))}` : '';
       if (job.status === 'completed') ctx.out(`${c.green('done')}${took}${job.result !== null && job.result !== undefined ? `, result: ${compact(job.result)}` : ''}`);
       else {
@@ -128,7 +130,8 @@ const submit: Command = {
   details: `  --payload      the job's input: inline JSON, @file to read a file, - to read stdin
   --run-at       run no earlier than this time; --delay runs after a duration instead
   --timeout      fail an attempt that runs longer than this
-  --watch        follow the job until it finishes (exit code: 0 completed, 10 failed, 11 cancelled)`,
+  --watch        follow the job until it finishes (exit code: 0 completed, 10 failed, 11 cancelled);
+                 with --json one JSON line each: the submitted job, every live event, the finished job`,
   examples: [
     `jobplane jobs submit --task sleep --payload '{"ms": 2000}' --watch`,
     'jobplane jobs submit --task http --payload @request.json --queue outbound --max-attempts 5',
@@ -231,7 +234,8 @@ const watch: Command = {
   summary: 'Follow a job live until it finishes',
   usage: 'ID',
   details: `  Prints status changes, log lines and (on a terminal) a progress bar, then the result.
-  With --json: one JSON line per live event ({"id","type","data"}).
+  With --json: one JSON line per live event ({"id","type","data"}), and last the finished job
+  as GET /api/v1/jobs/ID answers it (with its result or errors).
   Exit code: 0 completed, 10 failed, 11 cancelled.`,
   examples: ['jobplane jobs watch 0193a5c2-…', 'jobplane jobs watch 0193a5c2-… && echo done'],
   options: {},
