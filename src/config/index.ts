@@ -127,9 +127,31 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   for (const [key, env] of [['headersTimeoutMs', 'JOBPLANE_HEADERS_TIMEOUT'], ['requestTimeoutMs', 'JOBPLANE_REQUEST_TIMEOUT'], ['idleTimeoutMs', 'JOBPLANE_IDLE_TIMEOUT'], ['keepAliveTimeoutMs', 'JOBPLANE_KEEP_ALIVE_TIMEOUT']] as const) {
     if ((values[key] as number) < 1000) errors.push(`${env} must be at least 1s`);
   }
+  const urlProblem = databaseUrlProblem(values.databaseUrl as string | null);
+  if (urlProblem) errors.push(urlProblem);
+  // One problem is one line; several are listed one per line.
+  if (errors.length === 1) throw new AppError('CONFIG_INVALID', `invalid configuration: ${errors[0]!}`);
   if (errors.length > 0) throw new AppError('CONFIG_INVALID', `invalid configuration:\n  - ${errors.join('\n  - ')}`);
   const databaseUrl = (values.databaseUrl as string | null) ?? urlFromParts(values);
   return Object.freeze({ ...(values as unknown as Config), databaseUrl, roles: roles as Role[] });
+}
+
+/**
+ * What is wrong with DATABASE_URL, if anything: it must be a postgres:// (or postgresql://) URL.
+ * Anything else would be read by the driver as a host name and retried for ever as "not reachable".
+ */
+function databaseUrlProblem(url: string | null): string | null {
+  if (url === null) return null;
+  const hint = 'DATABASE_URL (--database-url) must be a PostgreSQL URL like postgres://user:password@host:5432/database';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return hint;
+  }
+  // No host (postgres:///db) is fine: the driver then uses PGHOST or localhost, as libpq does.
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') return `${hint} (it starts with "${parsed.protocol}")`;
+  return null;
 }
 
 /** A JOBPLANE_SECRETS_KEYS entry: `id:base64` of exactly 32 bytes. */

@@ -1,8 +1,10 @@
+import { createServer } from 'node:net';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../core/deps.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrator.js';
 import { createPool, isConnectionError, type Pool } from '../db/pool.js';
+import { AppError } from '../errors/index.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/build-app.js';
@@ -37,15 +39,20 @@ export interface RunningJobplane {
 
 /**
  * Open the database (embedded when no URL is configured), migrate under a lock, and start the
- * configured roles. Nothing falls back silently: without a reachable database this throws.
+ * configured roles. Nothing falls back silently: an unreachable database is retried (until
+ * `options.signal` aborts), and a database that answers but refuses us (no such database or role,
+ * wrong password) is a CONFIG_INVALID error, as is a data folder in use; a taken port throws the
+ * listen error. A start that fails or is aborted stops everything it started before it throws.
  */
 export async function startJobplane(config: Config, logger: Logger, options: { signal?: AbortSignal } = {}): Promise<RunningJobplane> {
+  // A taken port is found before the (slow) embedded database starts; listen() still reports a race.
+  await assertPortsFree(config);
   // Before anything opens: the pool's statements are traced only when tracing is on.
   const tracing = startTracing({ roles: config.roles, logger });
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger }).catch(async (error: unknown) => {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger, signal: options.signal }).catch(async (error: unknown) => {
       await tracing.shutdown();
       throw error;
     });
@@ -68,8 +75,11 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
   try {
     // One keyring per process, shared by every role: one key load, one warning about a database-kept key.
     const secrets = createSecretService({ pool, keys: config.secretsKeys, activeKey: config.secretsActiveKey, logger });
-    const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal);
+    const { applied } = await untilReachable(() => migrate(pool, logger), logger, options.signal).catch((error: unknown) => {
+      throw databaseConfigProblem(error, databaseUrl) ?? error;
+    });
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    options.signal?.throwIfAborted();
     health.start();
     if (config.roles.includes('scheduler')) {
       scheduler = createScheduler({
@@ -85,6 +95,7 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
       });
       observeScheduler(metrics, scheduler);
       await scheduler.start();
+      options.signal?.throwIfAborted();
     }
     if (config.roles.includes('worker') && config.workerTasks.length > 0) {
       worker = createWorker({
@@ -112,18 +123,22 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
       observeWorker(metrics, worker);
       await worker.start();
       if (worker.maintenance) observeScheduler(metrics, worker.maintenance);
+      options.signal?.throwIfAborted();
     }
     if (config.roles.includes('api')) api = await startApi(config, pool, logger, metrics, liveEvents, secrets, health, readiness);
     else if (config.demo) logger.warn({ roles: config.roles }, '--demo needs the api role in this process (it serves the demo endpoint); nothing was seeded');
     if (config.opsPort !== null) ops = await startOps(config, pool, logger, metrics, readiness, health);
+    options.signal?.throwIfAborted();
   } catch (error) {
-    await health.stop();
-    await api?.app.close().catch(() => undefined);
-    await worker?.stop().catch(() => undefined);
-    await scheduler?.stop().catch(() => undefined);
-    await pool.end().catch(() => undefined);
-    await embedded?.stop().catch(() => undefined);
-    await tracing.shutdown();
+    // Each step is bounded: a part that cannot stop must not keep the embedded database (and so
+    // this process) alive for good. The database goes last, whatever happened before.
+    await bounded(health.stop(), logger, 'database health check');
+    await bounded(Promise.allSettled([api?.app.close(), api?.producer.close(), worker?.stop(), scheduler?.stop()]), logger, 'roles');
+    await bounded(liveEvents.close(), logger, 'live events');
+    await bounded(ops?.app.close(), logger, 'operations listener');
+    await bounded(pool.end(), logger, 'database pool');
+    await bounded(embedded?.stop(), logger, 'embedded PostgreSQL');
+    await bounded(tracing.shutdown(), logger, 'tracing');
     throw error;
   }
   let stopping: Promise<void> | null = null;
@@ -168,9 +183,26 @@ function httpAllowedHosts(config: Config): string[] {
 /** How long in-flight HTTP requests may take to finish on stop before connections are cut. */
 const API_CLOSE_GRACE_MS = 5000;
 
+/** The longest one cleanup step of a failed start may take before the next one runs anyway. */
+const CLEANUP_STEP_MS = 10_000;
+
+/** Wait for `promise` (its failure only logged), at most CLEANUP_STEP_MS. */
+async function bounded(promise: Promise<unknown> | undefined, logger: Logger, what: string): Promise<void> {
+  if (!promise) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolveTimeout) => {
+    timer = setTimeout(() => resolveTimeout('timeout'), CLEANUP_STEP_MS);
+  });
+  const outcome = await Promise.race([promise.then(() => 'done', (error: unknown) => error), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') logger.warn({ waitedMs: CLEANUP_STEP_MS }, `${what} did not stop in time; going on`);
+  else if (outcome !== 'done') logger.warn({ err: (outcome as Error).message }, `${what} failed to stop`);
+}
+
 /**
  * Run `fn` until the database answers: a server that is not up yet (or restarting) is reported
- * and retried with backoff, never replaced by something else. Other errors end the start.
+ * (one line per attempt) and retried with backoff, never replaced by something else. Other
+ * errors end the start; so does `signal`, at once, even during the wait.
  */
 async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: AbortSignal): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -180,8 +212,67 @@ async function untilReachable<T>(fn: () => Promise<T>, logger: Logger, signal?: 
       if (!isConnectionError(error) || signal?.aborted) throw error;
       const waitMs = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
       logger.warn({ err: (error as Error).message, attempt, retryInMs: waitMs }, 'database not reachable; not ready, retrying');
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      await new Promise<void>((resolveWait) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolveWait();
+        };
+        const timer = setTimeout(done, waitMs);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+      signal?.throwIfAborted();
     }
+  }
+}
+
+/** PostgreSQL error codes that mean the settings are wrong, not that the server is down, with the fix. */
+const REFUSED: Record<string, string> = {
+  '3D000': 'Create that database, or fix the database name in DATABASE_URL (or DB_NAME).',
+  '28000': 'Fix the user name in DATABASE_URL (or DB_USER), create that role, or allow this client in the server\'s pg_hba.conf.',
+  '28P01': 'Fix the user name or password in DATABASE_URL (or DB_USER, DB_PASSWORD).',
+};
+
+/**
+ * A database that answers but will not let us in (no such database or role, wrong password, a
+ * password or TLS mode the server does not accept) is a configuration error: retrying cannot fix
+ * it. Returns the one-line CONFIG_INVALID error to throw instead, or null for anything else.
+ */
+export function databaseConfigProblem(error: unknown, url: string): AppError | null {
+  if (!(error instanceof Error)) return null;
+  const code = (error as { code?: unknown }).code;
+  const sqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+  const fix = sqlState === null ? undefined : REFUSED[sqlState];
+  const clientSide = sqlState === null && /SASL|password must be a string|does not support SSL|certificate/i.test(error.message);
+  if (fix === undefined && !clientSide) return null;
+  const detail = error.message.replace(/\s+/g, ' ').trim();
+  const advice = fix ?? 'Fix the password or sslmode in DATABASE_URL (or DB_PASSWORD, SSL_MODE).';
+  return new AppError('CONFIG_INVALID', `error: the database at ${redactUrl(url)} refused the connection: ${detail}. ${advice}`, { cause: error });
+}
+
+/** A connection URL fit for a log line: the password replaced. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
+}
+
+/**
+ * Fail before anything starts when a port this process is to listen on is taken: with the
+ * listen error itself (code EADDRINUSE or EACCES, address, port), as listen() would.
+ */
+async function assertPortsFree(config: Config): Promise<void> {
+  const ports = [config.roles.includes('api') ? config.port : null, config.opsPort].filter((p): p is number => p !== null && p !== 0);
+  for (const port of ports) {
+    await new Promise<void>((resolveFree, reject) => {
+      const probe = createServer();
+      probe.once('error', reject);
+      probe.listen({ port, host: config.host, exclusive: true }, () => probe.close(() => resolveFree()));
+    });
   }
 }
 
@@ -254,6 +345,7 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
   } catch (error) {
     // A taken port: let go of every connection the app holds, or the pool could never end.
     await app.close();
+    await producer.close();
     throw error;
   }
   const url = listenUrl(app, config.host);

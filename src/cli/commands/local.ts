@@ -3,14 +3,16 @@
  * `audit verify` and `secrets rewrap` (database level). Their flags come from the SETTINGS table.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig, SETTINGS, type Setting } from '../../config/index.js';
+import { loadConfig, SETTINGS, type Config, type Setting } from '../../config/index.js';
+import type { Logger } from '../../core/deps.js';
 import { startEmbeddedPostgres } from '../../db/embedded.js';
 import { migrate } from '../../db/migrator.js';
-import { createPool } from '../../db/pool.js';
+import { createPool, isConnectionError } from '../../db/pool.js';
+import { AppError } from '../../errors/index.js';
 import { verifyAudit } from '../../engine/audit.js';
 import { createSecretService } from '../../engine/secrets/index.js';
 import { createLogger } from '../../server/logger.js';
-import { startJobplane } from '../../server/start.js';
+import { databaseConfigProblem, startJobplane, type RunningJobplane } from '../../server/start.js';
 
 /** Parsed flags of a local command. */
 export type Flags = Record<string, string | boolean | undefined>;
@@ -25,21 +27,21 @@ export function parseLocalFlags(argv: string[]): { positionals: string[]; flags:
   return { positionals, flags: values };
 }
 
-/** `jobplane start`: run the roles in this process until a signal. */
+/**
+ * `jobplane start`: run the roles in this process until a signal. A start that cannot succeed
+ * (bad settings, a taken port, a data folder in use, a database that refuses us) prints one line
+ * and returns its exit code (2 for configuration, 1 otherwise) after stopping what it started.
+ */
 export async function start(flags: Flags): Promise<number> {
-  const config = loadConfig(process.env, flags);
+  let config: Config;
+  try {
+    config = loadConfig(process.env, flags);
+  } catch (error) {
+    return reportFailure(error, null);
+  }
   const logger = createLogger(config.logLevel, {}, config.logFormat);
-  // Ctrl-C while waiting for an unreachable database ends the wait.
-  const starting = new AbortController();
-  const abortStart = () => {
-    starting.abort();
-    process.exit(130);
-  };
-  process.once('SIGINT', abortStart);
-  process.once('SIGTERM', abortStart);
-  const app = await startJobplane(config, logger, { signal: starting.signal });
-  process.off('SIGINT', abortStart);
-  process.off('SIGTERM', abortStart);
+  const app = await startUntilSignal(config, logger);
+  if (typeof app === 'number') return app;
   logger.info({ roles: config.roles, url: app.url ?? undefined, opsUrl: app.opsUrl ?? undefined, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
   return new Promise<number>((resolve) => {
     let firstSignalAt = 0;
@@ -67,20 +69,93 @@ export async function start(flags: Flags): Promise<number> {
   });
 }
 
-/** `jobplane migrate`. */
-export async function runMigrate(flags: Flags): Promise<number> {
-  const config = loadConfig(process.env, flags);
-  const logger = createLogger(config.logLevel, {}, config.logFormat);
-  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
-  const pool = createPool({ connectionString: config.databaseUrl ?? embedded!.connectionString, max: 2, logger });
+/**
+ * Start the roles; a signal meanwhile (an unreachable database, a slow first initdb) ends the
+ * start, and everything started so far (the embedded database, its temporary folder) is stopped
+ * and removed before this returns 130. A second signal a second later exits at once; the embedded
+ * database's exit hook still stops its server and removes a temporary folder.
+ */
+async function startUntilSignal(config: Config, logger: Logger): Promise<RunningJobplane | number> {
+  const starting = new AbortController();
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = Date.now();
+    if (firstSignalAt > 0 && now - firstSignalAt < 1000) return;
+    if (firstSignalAt > 0) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    firstSignalAt = now;
+    logger.info({ signal }, 'signal while starting: stopping what was started');
+    starting.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    const { applied, current } = await migrate(pool, logger);
-    if (flags.json === true) console.log(JSON.stringify({ applied, current }));
-    else console.log(applied.length > 0 ? `applied ${applied.join(', ')}; now at migration ${current}` : `up to date at migration ${current}`);
-    return 0;
+    const app = await startJobplane(config, logger, { signal: starting.signal });
+    if (!starting.signal.aborted) return app;
+    await app.stop();
+    return 130;
+  } catch (error) {
+    if (starting.signal.aborted) return 130;
+    return reportFailure(error, config);
   } finally {
-    await pool.end();
-    await embedded?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * One line on stderr for a local command that could not run, and its exit code: 2 for a
+ * configuration problem, 1 for anything else. No stack trace unless JOBPLANE_DEBUG is set.
+ */
+function reportFailure(error: unknown, config: Config | null): number {
+  const fault = error as { code?: unknown; address?: string; port?: number };
+  if (error instanceof AppError && error.code === 'CONFIG_INVALID') {
+    console.error(error.message.startsWith('error: ') ? error.message : `error: ${error.message}`);
+    return 2;
+  }
+  if ((fault.code === 'EADDRINUSE' || fault.code === 'EACCES') && fault.port !== undefined) {
+    const where = `${fault.address ?? ''}:${fault.port}`;
+    const setting = config !== null && fault.port === config.opsPort && config.opsPort !== config.port ? '--ops-port / JOBPLANE_OPS_PORT (probes and metrics)' : '--port / PORT';
+    console.error(fault.code === 'EADDRINUSE'
+      ? `error: ${where} is already in use (another program, or another jobplane, listens there): port ${fault.port} is taken. Choose another port with ${setting}.`
+      : `error: not allowed to listen on ${where} (ports below 1024 need privileges). Choose another port with ${setting}.`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message.replace(/\s+/g, ' ').trim() : String(error);
+  if (isConnectionError(error)) console.error(`error: cannot reach the database: ${message}. Check DATABASE_URL (or DB_HOST, DB_PORT) and that PostgreSQL runs there.`);
+  else console.error(`error: ${message}`);
+  if (process.env.JOBPLANE_DEBUG && error instanceof Error && error.stack) console.error(error.stack);
+  return 1;
+}
+
+/** `jobplane migrate`: one line and exit 2 on bad settings, 1 when the database cannot be reached. */
+export async function runMigrate(flags: Flags): Promise<number> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env, flags);
+  } catch (error) {
+    return reportFailure(error, null);
+  }
+  const logger = createLogger(config.logLevel, {}, config.logFormat);
+  try {
+    const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
+    const url = config.databaseUrl ?? embedded!.connectionString;
+    const pool = createPool({ connectionString: url, max: 2, logger });
+    try {
+      const { applied, current } = await migrate(pool, logger).catch((error: unknown) => {
+        throw databaseConfigProblem(error, url) ?? error;
+      });
+      if (flags.json === true) console.log(JSON.stringify({ applied, current }));
+      else console.log(applied.length > 0 ? `applied ${applied.join(', ')}; now at migration ${current}` : `up to date at migration ${current}`);
+      return 0;
+    } finally {
+      await pool.end();
+      await embedded?.stop();
+    }
+  } catch (error) {
+    return reportFailure(error, config);
   }
 }
 
