@@ -1,5 +1,5 @@
 import type { Logger } from '../core/deps.js';
-import type { Pool, PoolClient } from './pool.js';
+import { checkOut, type Pool, type PoolClient } from './pool.js';
 
 /** Options for {@link NotificationListener}. */
 export interface ListenerOptions {
@@ -58,9 +58,14 @@ export class NotificationListener {
     if (this.stopped) return;
     let client: PoolClient | null = null;
     try {
-      client = await this.options.pool.connect();
-      const onFailure = (error?: Error) => this.drop(client!, error);
-      client.on('error', onFailure);
+      // The error handler is attached at checkout (see checkOut). A failure while the LISTENs are
+      // being set up is remembered and fails this attempt; after that it drops the client.
+      let lost: Error | null = null;
+      const onFailure = (error?: Error): void => {
+        lost ??= error ?? new Error('the LISTEN connection ended');
+        if (client && this.client === client) this.drop(client, error);
+      };
+      client = await checkOut(this.options.pool, onFailure);
       client.on('end', () => onFailure());
       client.on('notification', (msg) => this.options.onNotification(msg.channel, msg.payload ?? ''));
       for (const channel of this.options.channels) await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
@@ -68,6 +73,9 @@ export class NotificationListener {
         client.release();
         return;
       }
+      // Assigned by the handlers above, which TypeScript's flow analysis does not see.
+      const failure = lost as Error | null;
+      if (failure) throw failure;
       this.client = client;
       this.retryMs = this.options.retryMs ?? 250;
       this.options.onConnected();

@@ -109,24 +109,34 @@ async function inTransaction<T>(client: Queryable, fn: (tx: Queryable) => Promis
  * Check a client out of `pool` with an 'error' listener for as long as it is out. pg-pool removes
  * its own idle listener on checkout, and pg emits 'error' on a client whose backend dies between
  * statements (pg_terminate_backend, a server restart): without a listener that error ends the
- * process. The statement in flight, if any, still rejects, so callers see the failure; the
- * listener only keeps the process alive. `release(error)` destroys the broken connection.
+ * process. The listener is attached inside pg-pool's callback, not after an `await`: the backend's
+ * FATAL message can arrive in the same network read that finished the previous user's statement
+ * and handed the client over, before any awaiting code runs. The statement in flight, if any,
+ * still rejects, so callers see the failure; `onError` hears about it too. A client whose
+ * connection died is destroyed on release, whatever the caller passes.
  */
-export async function checkOut(pool: Pool): Promise<PoolClient> {
-  const client = await pool.connect();
-  let broken: Error | null = null;
-  const onError = (error: Error): void => {
-    broken = error;
-  };
-  client.on('error', onError);
-  const release = client.release.bind(client);
-  client.release = (error?: Error | boolean): void => {
-    client.removeListener('error', onError);
-    client.release = release;
-    // A client whose connection died must not go back to the pool, whatever the caller says.
-    release(error ?? broken ?? undefined);
-  };
-  return client;
+export function checkOut(pool: Pool, onError?: (error: Error) => void): Promise<PoolClient> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error || !client) {
+        reject(error ?? new Error('the pool gave no client'));
+        return;
+      }
+      let broken: Error | null = null;
+      const listener = (failure: Error): void => {
+        broken = failure;
+        onError?.(failure);
+      };
+      client.on('error', listener);
+      const release = client.release.bind(client);
+      client.release = (failure?: Error | boolean): void => {
+        client.removeListener('error', listener);
+        client.release = release;
+        release(failure ?? broken ?? undefined);
+      };
+      resolve(client);
+    });
+  });
 }
 
 /** PostgreSQL error fields we branch on. */
