@@ -51,6 +51,9 @@ export interface FaultProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** Names the owner of a pg client whose unhandled 'error' ends a child (see the module). */
+const PG_TRACE = new URL('./pg-trace.ts', import.meta.url).href;
+
 const live = new Set<FaultProcess>();
 process.once('exit', () => {
   for (const child of live) {
@@ -65,7 +68,7 @@ process.once('exit', () => {
 /** Options for {@link spawnChild}. */
 export interface SpawnOptions {
   name: string;
-  /** Arguments after `node --import tsx --import EXIT_WITH_PARENT`. */
+  /** Arguments after `node --import tsx --import EXIT_WITH_PARENT --import pg-trace`. */
   args: string[];
   env: Record<string, string>;
   /** Lines kept per process. @defaultValue 400 */
@@ -74,10 +77,10 @@ export interface SpawnOptions {
   onLine?: (text: string, stream: 'out' | 'err') => void;
 }
 
-/** Spawn `node --import tsx --import EXIT_WITH_PARENT <args>` with captured output and IPC. */
+/** Spawn `node --import tsx --import EXIT_WITH_PARENT --import pg-trace <args>` with captured output and IPC. */
 export function spawnChild(options: SpawnOptions): FaultProcess {
   const keep = options.keepLines ?? 400;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, ...options.args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', EXIT_WITH_PARENT, '--import', PG_TRACE, ...options.args], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -109,7 +112,7 @@ export function spawnChild(options: SpawnOptions): FaultProcess {
       resolve();
     }),
   );
-  const format = (l: Line) => `${new Date(l.at).toISOString().slice(11, 23)} ${l.stream === 'err' ? '!' : ' '} ${l.text}`;
+  const format = (l: Line) => `${new Date(l.at).toISOString().slice(11, 23)} ${l.stream === 'err' ? '!' : ' '} ${l.text.length > 400 ? `${l.text.slice(0, 400)}…` : l.text}`;
   const running = () => child.exitCode === null && child.signalCode === null;
   const proc: FaultProcess = {
     name: options.name,
@@ -162,7 +165,8 @@ export function spawnChild(options: SpawnOptions): FaultProcess {
         ? `exited code=${String(exit.code)} signal=${String(exit.signal)}${exit.expected ? ' (killed by the test)' : ' (UNEXPECTED)'} at ${new Date(exit.at).toISOString()}`
         : 'running';
       const trouble = proc.trouble(n);
-      return `--- ${options.name} (pid ${proc.pid}): ${state}\n${trouble ? `last warnings/errors:\n${trouble}\n` : ''}last lines:\n${proc.tail(Math.min(n, 15))}`;
+      const out = lines.filter((l) => l.stream === 'out').slice(-8).map(format).join('\n');
+      return `--- ${options.name} (pid ${proc.pid}): ${state}\n${trouble ? `last stderr / warnings:\n${trouble}\n` : ''}${out ? `last stdout lines:\n${out}` : ''}`;
     },
     freeze(maxMs) {
       if (!running()) return;

@@ -26,6 +26,8 @@ export interface SubmitOptions {
   /** Faults burn attempts (a killed attempt counts): keep enough for every fault. @defaultValue 50 */
   maxAttempts?: number;
   delayMs?: number;
+  /** Fixed retry delay. @defaultValue 50 */
+  backoffMs?: number;
   placement?: JobSpec['placement'];
   /** Jobs per statement. @defaultValue 500 */
   batch?: number;
@@ -45,7 +47,7 @@ export async function submitJobs(db: Queryable, count: number, options: SubmitOp
         queue: options.queue ?? 'faults',
         payload: options.payload ?? (options.ms !== undefined ? { ms: options.ms } : {}),
         maxAttempts: options.maxAttempts ?? 50,
-        backoff: { type: 'fixed', baseMs: 50, jitter: 0 },
+        backoff: { type: 'fixed', baseMs: options.backoffMs ?? 50, jitter: 0 },
         idempotencyKey: `${options.prefix}-${i}`,
         ...(options.delayMs !== undefined ? { delayMs: options.delayMs } : {}),
         ...(options.placement ? { placement: options.placement } : {}),
