@@ -11,7 +11,7 @@ export interface DatabaseHealthOptions {
   pool: Pool;
   /** Time between pings; /readyz reflects a lost database within this. @defaultValue 2000 */
   intervalMs?: number;
-  /** A ping slower than this counts as a failure (a black-holed network hangs, it does not refuse). @defaultValue min(intervalMs, 5000) */
+  /** A ping slower than this counts as a failure (a black-holed network hangs, it does not refuse); generous, so a loaded machine is not reported down. @defaultValue 5000 */
   timeoutMs?: number;
   logger?: Logger;
   clock?: Clock;
@@ -44,7 +44,7 @@ export class DatabaseHealth {
 
   constructor(private readonly options: DatabaseHealthOptions) {
     this.intervalMs = options.intervalMs ?? 2000;
-    this.timeoutMs = options.timeoutMs ?? Math.min(this.intervalMs, 5000);
+    this.timeoutMs = options.timeoutMs ?? 5000;
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
   }

@@ -42,7 +42,9 @@ async function holdPort(): Promise<{ port: number; server: Server }> {
 }
 
 // Each test has its own folders, ports and processes: they run side by side to keep the file short.
-describe('a newcomer following the README', { concurrency: true }, () => {
+// Three at a time: each case starts Jobplane (and most an embedded PostgreSQL) from a cold start;
+// all seven at once on a loaded 2-core CI machine starved each other past their timeouts.
+describe('a newcomer following the README', { concurrency: 3 }, () => {
   test('a second start in a folder whose embedded PostgreSQL is in use refuses in one line and leaves it alone; an orphan of a killed start is stopped and reused', async () => {
     const dir = await freshFolder('twice');
     const firstPort = await freePort();

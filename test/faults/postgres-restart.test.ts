@@ -148,9 +148,13 @@ test('after both restarts: nothing lost, no stale completion, nothing stuck, one
   const { rows: expired } = await pool.query<{ id: string; at: string }>(
     `SELECT j.id, e->>'at' AS at FROM jobplane.jobs j, jsonb_array_elements(j.errors) e WHERE e->>'kind' = 'lease-expired'`,
   );
+  const ledgerSet = new Set(all);
   const caught = faults.map((fault, i) => ({
     ...fault,
-    inFlight: [...new Set([...fault.inFlight, ...expired.filter((e) => Date.parse(e.at) >= outages[i]!.from && Date.parse(e.at) <= outages[i]!.to + LEASE_MS + 10_000).map((e) => e.id)])],
+    inFlight: [...new Set([...fault.inFlight, ...expired.filter((e) => {
+      const at = Date.parse(e.at);
+      return ledgerSet.has(e.id) && at >= outages[i]!.from && at <= Math.min(outages[i]!.to + LEASE_MS + 3000, outages[i + 1]?.from ?? Infinity);
+    }).map((e) => e.id)])],
   }));
   const report = await assertInvariants(pool, { title: 'postgres-restart', ledgerJobs: all, otherJobs: others, faults: caught, processes });
   const { rows: fires } = await pool.query<{ fireAt: Date; jobs: number }>(

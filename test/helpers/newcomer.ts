@@ -111,7 +111,7 @@ export function runJobplane(args: string[], options: { cwd: string; tmp: string;
     lines,
     stderr: () => stderr,
     exited,
-    waitForLine(pattern, timeoutMs = 60_000) {
+    waitForLine(pattern, timeoutMs = 150_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
@@ -128,7 +128,7 @@ export function runJobplane(args: string[], options: { cwd: string; tmp: string;
         void exited.then(() => finish(() => reject(new Error(`exited before a line matching ${String(pattern)}\n${describe()}`))));
       });
     },
-    async waitForExit(timeoutMs = 60_000) {
+    async waitForExit(timeoutMs = 150_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
       const outcome = await Promise.race([exited, timedOut]);

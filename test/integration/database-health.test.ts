@@ -50,7 +50,7 @@ test('a database that refuses connections is down at the first ping, with the re
 
 test('a database behind a black-holed network is down after the ping timeout, not after the connection timeout', async () => {
   const port = await silentPort();
-  const health = new DatabaseHealth({ pool: pool(`postgres://127.0.0.1:${port}/x`), intervalMs: 200 });
+  const health = new DatabaseHealth({ pool: pool(`postgres://127.0.0.1:${port}/x`), intervalMs: 200, timeoutMs: 200 });
   const started = performance.now();
   assert.equal(await health.runOnce(), 'down');
   assert.ok(performance.now() - started < 2000, 'answered within about one interval');

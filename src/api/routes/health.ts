@@ -15,7 +15,7 @@ export interface HealthState {
 }
 
 /** A probe's own database check gives up after this, so /readyz answers even when packets vanish. */
-const PROBE_TIMEOUT_MS = 2000;
+const PROBE_TIMEOUT_MS = 5000;
 
 /**
  * /healthz (the process is alive) and /readyz (the database answers, migrations are current and
