@@ -86,7 +86,7 @@ test('stop() puts buffered and running jobs back to queued without burning an at
 
 test('a claim still in flight when stop() begins has its jobs released before the worker closes its pool', async () => {
   const queue = 'q-claim-in-flight';
-  const w = db.track(createWorker({ databaseUrl: db.url, tasks: { slow: () => new Promise(() => undefined) }, queues: [queue], concurrency: 1, pollIntervalMs: 50 }));
+  const w = db.track(createWorker({ databaseUrl: db.url, tasks: { slow: () => new Promise(() => undefined) }, queues: [queue], concurrency: 1, pollIntervalMs: 50, maintenance: false }));
   await w.start();
   // Hold the jobs table: the job exists only once this commits, and every claim until then waits.
   const holder = await db.pool.connect();
