@@ -9,25 +9,11 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { testDatabase } from '../helpers/db.js';
+import { isAlive } from '../helpers/processes.js';
+import { eventually } from '../helpers/wait.js';
 
 const db = await testDatabase();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function gone(pid: number, ms: number): Promise<boolean> {
-  for (const until = Date.now() + ms; Date.now() < until; ) {
-    if (!alive(pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return !alive(pid);
-}
 
 test('the start script execs node, so the signal npm forwards reaches the server itself', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
@@ -57,14 +43,15 @@ test('SIGTERM to `npm start` stops the jobplane server it started', { timeout: 1
         reject(new Error(`npm start exited:\n${output.join('\n')}`));
       });
     });
-    assert.ok(alive(serverPid));
+    assert.ok(isAlive(serverPid));
     const npmExited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
     npm.kill('SIGTERM');
-    assert.ok(await gone(serverPid, 30_000), `the server (pid ${serverPid}) still runs 30 s after SIGTERM to npm start`);
+    const pid = serverPid;
+    await eventually(() => Promise.resolve(!isAlive(pid)), 30_000, 100).catch(() => assert.fail(`the server (pid ${pid}) still runs 30 s after SIGTERM to npm start`));
     await npmExited;
     assert.ok(output.some((line) => line.includes('stopping gracefully')), 'the server stopped gracefully, not killed');
   } finally {
-    if (serverPid !== null && alive(serverPid)) process.kill(serverPid, 'SIGKILL');
+    if (serverPid !== null && isAlive(serverPid)) process.kill(serverPid, 'SIGKILL');
     if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
   }
 });

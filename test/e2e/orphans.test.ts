@@ -5,25 +5,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testDatabase } from '../helpers/db.js';
-import { startFixture } from '../helpers/processes.js';
+import { isAlive, startFixture } from '../helpers/processes.js';
 import { eventually } from '../helpers/wait.js';
 
 const db = await testDatabase();
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('a jobplane process started by a test stops when the test process is SIGKILLed', async () => {
   const parent = db.track(startFixture('test/fixtures/jobplane-parent.ts', { DATABASE_URL: db.url }));
   const { pid } = (await parent.waitFor((m) => m.ready === true, 60_000)) as { pid: number };
-  assert.ok(alive(pid));
+  assert.ok(isAlive(pid));
   await parent.kill();
   // Its graceful stop takes about a second; the hard exit comes 15 s after the parent went away.
-  await eventually(() => Promise.resolve(!alive(pid)), 60_000, 100);
+  await eventually(() => Promise.resolve(!isAlive(pid)), 60_000, 100);
 });

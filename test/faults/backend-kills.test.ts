@@ -86,7 +86,8 @@ test('terminating every backend, steadily and in bursts, ends no process, gets n
   const faultJobs = await submitJobs(db.pool, 200, { prefix: 'before', ms: 50 });
   const sleepJobs = await submitJobs(db.pool, 60, { prefix: 'sleep-before', task: 'sleep', payload: { ms: 50 } });
   probe.start();
-  await delay(1000);
+  // The kills begin once work is under way: some of it finished, some of it running.
+  await eventually(async () => (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobplane.jobs WHERE status = 'completed'`)).rows[0]!.n > 0, 30_000, 50);
 
   // Load keeps coming during the kills (idempotent batches, retried through the faults).
   let loading = true;

@@ -62,3 +62,13 @@ export function startFixture(fixture: string, env: Record<string, string>): Chil
   };
   return api;
 }
+
+/** Whether a process with this pid still exists (signal 0 probes without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
