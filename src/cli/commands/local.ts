@@ -44,18 +44,7 @@ export async function start(flags: Flags): Promise<number> {
   if (typeof app === 'number') return app;
   logger.info({ roles: config.roles, url: app.url ?? undefined, opsUrl: app.opsUrl ?? undefined, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
   return new Promise<number>((resolve) => {
-    let firstSignalAt = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      // Ctrl-C under `npm start` reaches us twice at once (from the terminal and from npm), so only
-      // a signal a second or more after the first one means "exit now".
-      const now = Date.now();
-      if (firstSignalAt > 0 && now - firstSignalAt < 1000) return;
-      if (firstSignalAt > 0) {
-        logger.warn({ signal }, 'second signal: exiting now');
-        process.exit(130);
-      }
-      firstSignalAt = now;
-      logger.info({ signal }, 'stopping gracefully');
+    onStopSignals(logger, 'stopping gracefully', () => {
       app.stop().then(
         () => resolve(0),
         (error: unknown) => {
@@ -63,10 +52,34 @@ export async function start(flags: Flags): Promise<number> {
           resolve(1);
         },
       );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
   });
+}
+
+/**
+ * Call `onFirst` on the first SIGINT/SIGTERM. Ctrl-C under `npm start` reaches us twice at once
+ * (from the terminal and from npm), so only a signal a second or more after the first one means
+ * "exit now" (130). Returns a function that removes the handlers.
+ */
+function onStopSignals(logger: Logger, message: string, onFirst: () => void): () => void {
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    if (firstSignalAt > 0 && now - firstSignalAt < 1000) return;
+    if (firstSignalAt > 0) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    firstSignalAt = now;
+    logger.info({ signal }, message);
+    onFirst();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /**
@@ -77,20 +90,7 @@ export async function start(flags: Flags): Promise<number> {
  */
 async function startUntilSignal(config: Config, logger: Logger): Promise<RunningJobplane | number> {
   const starting = new AbortController();
-  let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    const now = Date.now();
-    if (firstSignalAt > 0 && now - firstSignalAt < 1000) return;
-    if (firstSignalAt > 0) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
-    }
-    firstSignalAt = now;
-    logger.info({ signal }, 'signal while starting: stopping what was started');
-    starting.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const removeHandlers = onStopSignals(logger, 'signal while starting: stopping what was started', () => starting.abort());
   try {
     const app = await startJobplane(config, logger, { signal: starting.signal });
     if (!starting.signal.aborted) return app;
@@ -100,8 +100,7 @@ async function startUntilSignal(config: Config, logger: Logger): Promise<Running
     if (starting.signal.aborted) return 130;
     return reportFailure(error, config);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    removeHandlers();
   }
 }
 
