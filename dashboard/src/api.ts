@@ -178,6 +178,7 @@ export interface AttemptError {
   message: string;
   workerId: string | null;
   at: string;
+  name?: string;
   stack?: string;
 }
 

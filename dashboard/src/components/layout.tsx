@@ -3,6 +3,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { logout } from '../api';
 import { Link, useLocation } from '../router';
 import { useCan, useMe, type Permission } from '../session';
+import { StreamStatus } from './stream-status';
 
 const NAV: Array<{ to: string; label: string; permission: Permission }> = [
   { to: '/', label: 'Overview', permission: 'jobs:read' },
@@ -52,6 +53,7 @@ export function Layout({ children }: { children: ReactNode }): ReactNode {
           Jobplane
         </Link>
         <div className="topbar-right">
+          <StreamStatus />
           <label className="theme">
             <span className="sr-only">Theme</span>
             <select value={theme} onChange={(e) => setTheme(e.target.value as Theme)}>

@@ -7,7 +7,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useResource, useThrottled } from '../hooks';
 import { api, ApiError } from '../api';
 import { Confirm, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { ago, count, dateTime, shortId } from '../format';
 import { Link, setQuery, useLocation } from '../router';
 import { useCan } from '../session';

@@ -2,11 +2,14 @@
  * One job: status timeline, payload, result, every attempt's error, progress, log lines that
  * stream while it runs, trace id, and the actions the role allows.
  */
-import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, type Job, type LogLine } from '../api';
 import { Confirm, ErrorBox, Field, JsonBlock, Loading, PageHeader, StatusBadge } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
-import { useResource } from '../hooks';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
+import { useResource, useThrottled } from '../hooks';
+import { jobTimeline } from '../job-timeline';
+import { appendLines, serialReader } from '../log-lines';
+import { progressView } from '../progress';
 import { ago, dateTime, duration } from '../format';
 import { Link } from '../router';
 import { useCan } from '../session';
@@ -24,17 +27,17 @@ export function JobPage({ id }: { id: string }): ReactNode {
   const [actionError, setActionError] = useState<unknown>(null);
   const lastLogId = useRef<string | null>(null);
 
-  const loadLogs = useCallback(async () => {
-    try {
-      const { lines } = await api<{ lines: LogLine[] }>('GET', `/api/v1/jobs/${encodeURIComponent(id)}/logs`, { query: { after: lastLogId.current ?? undefined, limit: 1000 } });
-      if (lines.length > 0) {
-        lastLogId.current = lines[lines.length - 1]!.id;
-        setLogs((current) => [...current, ...lines].slice(-5000));
-      }
-    } catch {
-      // The job view shows the error; logs are secondary.
+  // One read at a time from the cursor (see log-lines.ts): two reads from the same cursor would
+  // both append the same lines. Errors are swallowed: the job view shows them; logs are secondary.
+  const loadLogs = useMemo(() => serialReader(async () => {
+    const { lines } = await api<{ lines: LogLine[] }>('GET', `/api/v1/jobs/${encodeURIComponent(id)}/logs`, { query: { after: lastLogId.current ?? undefined, limit: 1000 } });
+    if (lines.length > 0) {
+      lastLogId.current = lines[lines.length - 1]!.id;
+      setLogs((current) => appendLines(current, lines));
     }
-  }, [id]);
+  }), [id]);
+  // Progress arrives as job-output too, in bursts: the job is read again at most once a second.
+  const loadJobSoon = useThrottled(() => void loadJob(), 500);
 
   useEffect(() => {
     lastLogId.current = null;
@@ -45,9 +48,10 @@ export function JobPage({ id }: { id: string }): ReactNode {
   const onEvent = useCallback(
     (event: LiveEvent) => {
       if (event.type === 'job' || event.type === 'reset') void loadJob();
+      else if (event.type === 'job-output') loadJobSoon();
       if (event.type === 'job-output' || event.type === 'reset' || (event.type === 'job' && event.data.status !== 'running')) void loadLogs();
     },
-    [loadJob, loadLogs],
+    [loadJob, loadJobSoon, loadLogs],
   );
   useLiveEvents({ path: `/api/v1/jobs/${encodeURIComponent(id)}/events` }, onEvent, id);
 
@@ -133,30 +137,17 @@ export function JobPage({ id }: { id: string }): ReactNode {
         </section>
         <section className="panel" aria-labelledby="timeline">
           <h2 id="timeline">Timeline</h2>
-          <ol className="timeline">
-            <li>
-              Submitted <span className="muted">{dateTime(job.createdAt)}</span>
-            </li>
-            {waiting ? (
-              <li>
-                Due <span className="muted">{dateTime(job.runAt)} ({ago(job.runAt)})</span>
-              </li>
-            ) : null}
-            {job.errors.map((e) => (
-              <li key={`${e.attempt}-${e.at}`}>
-                Attempt {e.attempt} {e.kind === 'cancelled' ? 'cancelled' : 'failed'} <span className="muted">{dateTime(e.at)}</span>
+          <ol className="timeline" aria-label="Timeline">
+            {jobTimeline(job).map((entry) => (
+              <li key={entry.key}>
+                {entry.label}{' '}
+                <span className="muted">
+                  {entry.at ? dateTime(entry.at) : 'time not recorded'}
+                  {entry.kind === 'due' ? ` (${ago(entry.at)})` : ''}
+                  {entry.kind === 'finished' && job.status === 'completed' ? ` — ran ${duration(job.startedAt, job.finishedAt)}` : ''}
+                </span>
               </li>
             ))}
-            {job.startedAt ? (
-              <li>
-                Attempt {job.attempt} started <span className="muted">{dateTime(job.startedAt)}</span>
-              </li>
-            ) : null}
-            {job.finishedAt ? (
-              <li>
-                {job.status} <span className="muted">{dateTime(job.finishedAt)} — ran {duration(job.startedAt, job.finishedAt)}</span>
-              </li>
-            ) : null}
           </ol>
           {job.status === 'running' && job.progress !== null && job.progress !== undefined ? <Progress value={job.progress} /> : null}
         </section>
@@ -191,7 +182,16 @@ export function JobPage({ id }: { id: string }): ReactNode {
                   <tr key={`${e.attempt}-${e.at}`}>
                     <td>{e.attempt}</td>
                     <td>{e.kind}</td>
-                    <td className="wrap">{e.message}</td>
+                    <td className="wrap">
+                      {e.name ? <strong className="mono">{e.name}: </strong> : null}
+                      {e.message}
+                      {e.stack ? (
+                        <details className="error-stack">
+                          <summary>Stack trace</summary>
+                          <pre className="mono">{e.stack}</pre>
+                        </details>
+                      ) : null}
+                    </td>
                     <td className="mono truncate">{e.workerId ?? '—'}</td>
                     <td>{dateTime(e.at)}</td>
                   </tr>
@@ -238,12 +238,12 @@ export function JobPage({ id }: { id: string }): ReactNode {
 }
 
 function Progress({ value }: { value: unknown }): ReactNode {
-  const percent = typeof value === 'number' ? value : typeof value === 'object' && value !== null && typeof (value as { percent?: unknown }).percent === 'number' ? (value as { percent: number }).percent : null;
-  if (percent === null) return <JsonBlock value={value} label="Progress" />;
-  const clamped = Math.max(0, Math.min(100, percent));
+  const view = progressView(value);
+  if (view.kind === 'raw') return <JsonBlock value={view.value} label="Progress" />;
   return (
     <div>
-      <progress className="progress-bar" max={100} value={clamped} aria-label="Progress" /> <span className="muted">{clamped.toFixed(0)} %</span>
+      <progress className="progress-bar" max={100} value={view.percent} aria-label="Progress" /> <span className="muted progress-caption">{view.text}</span>
+      {view.message ? <div className="muted">{view.message}</div> : null}
     </div>
   );
 }

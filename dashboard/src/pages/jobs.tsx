@@ -1,13 +1,15 @@
 /**
  * Jobs: filters in the URL, cursor paging, live status updates in place (new jobs are announced,
- * not inserted, so rows never jump under the pointer), bulk cancel/retry with a count-exact
- * confirmation.
+ * not inserted, and jobs that leave the status filter are marked, not removed, so rows never jump
+ * under the pointer; see job-list-live.ts), bulk cancel/retry with a count-exact confirmation.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { isNotOlder } from '../../../src/core/job-states.js';
 import { api, ApiError, JOB_STATUSES, type Job, type JobList, type JobStatus } from '../api';
 import { Confirm, CursorPager, Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
+import { applyJobEvent, matchesStatus, replaceRow, type JobEventData } from '../job-list-live';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
+import { serialReader } from '../log-lines';
 import { ago, shortId } from '../format';
 import { Link, setQuery, useLocation } from '../router';
 import { useCan } from '../session';
@@ -47,7 +49,8 @@ export function JobsPage(): ReactNode {
   const [data, setData] = useState<JobList | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
-  const [fresh, setFresh] = useState(0);
+  const [freshIds, setFreshIds] = useState<ReadonlySet<string>>(new Set());
+  const fresh = freshIds.size;
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulk, setBulk] = useState<BulkAction | null>(null);
   const [bulkBusy, setBulkBusy] = useState(false);
@@ -87,7 +90,7 @@ export function JobsPage(): ReactNode {
         }),
       });
       setError(null);
-      setFresh(0);
+      setFreshIds(new Set());
     } catch (err) {
       if (generation === state.generation) setError(err);
     } finally {
@@ -104,38 +107,50 @@ export function JobsPage(): ReactNode {
     void load();
   }, [load]);
 
+  // The rows as the last event left them (state updates land later), for deciding what an event does.
+  const rows = useRef<Job[]>([]);
+  rows.current = data?.jobs ?? [];
+  // A row whose job changed may have a new error (the event does not carry it): read that job
+  // again, one read per job at a time.
+  const rowReaders = useRef(new Map<string, () => Promise<void>>());
+  const refetchRow = useCallback((id: string) => {
+    let read = rowReaders.current.get(id);
+    if (!read) {
+      read = serialReader(async () => {
+        const job = await api<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`);
+        rows.current = replaceRow(rows.current, job);
+        setData((current) => (current ? { ...current, jobs: replaceRow(current.jobs, job) } : current));
+      });
+      rowReaders.current.set(id, read);
+    }
+    void read();
+  }, []);
+
   const onEvent = useCallback((event: LiveEvent) => {
     if (event.type === 'reset') {
       void load();
       return;
     }
     if (event.type !== 'job') return;
-    const d = event.data as { jobId: string; status: JobStatus; attempt: number; queue: string; task: string };
+    const d = event.data as unknown as JobEventData;
     if (reads.current.inFlight) reads.current.seen.set(d.jobId, { status: d.status, attempt: d.attempt });
-    setData((current) => {
-      if (!current) return current;
-      const index = current.jobs.findIndex((j) => j.id === d.jobId);
-      if (index < 0) {
-        // A job submitted since this page loaded: count it, unless we are on an older page.
-        if (d.status === 'queued' && d.attempt === 0 && !filters.cursor) setFresh((n) => n + 1);
-        return current;
-      }
-      const row = current.jobs[index]!;
-      // NOTIFY may deliver a change after a read that already shows a later one.
-      if (!isNotOlder(row, d)) return current;
-      const jobs = current.jobs.slice();
-      jobs[index] = { ...row, status: d.status, attempt: d.attempt };
-      return { ...current, jobs };
-    });
-  }, [load, filters.cursor]);
+    const effect = applyJobEvent(rows.current, d, statuses);
+    rows.current = effect.rows;
+    setData((current) => (current ? { ...current, jobs: applyJobEvent(current.jobs, d, statuses).rows } : current));
+    // A job submitted (or entering the status filter) since this page loaded: count it, unless we are on an older page.
+    if (effect.fresh && !filters.cursor) setFreshIds((ids) => (ids.has(d.jobId) ? ids : new Set(ids).add(d.jobId)));
+    if (effect.refetch) refetchRow(d.jobId);
+  }, [load, filters.cursor, statuses, refetchRow]);
   // A fresh subscription replays nothing: read the list again once it is in place, so a change
   // made between the first read and the subscription is not missed.
   const onOpen = useCallback((resumed: boolean) => {
     if (!resumed) void load();
   }, [load]);
-  useLiveEvents({ query: { types: 'job', status: filters.status || undefined, queue: filters.queue || undefined, task: filters.task || undefined, scheduleId: filters.scheduleId || undefined } }, onEvent, filterKey, onOpen);
+  // Not filtered by status: a job leaving the filtered status must still reach its row.
+  useLiveEvents({ query: { types: 'job', queue: filters.queue || undefined, task: filters.task || undefined, scheduleId: filters.scheduleId || undefined } }, onEvent, filterKey, onOpen);
 
   const jobs = data?.jobs ?? [];
+  const left = jobs.filter((j) => !matchesStatus(statuses, j.status));
   const chosen = jobs.filter((j) => selected.has(j.id));
   const cancellable = chosen.filter((j) => j.status === 'queued' || j.status === 'scheduled' || j.status === 'running');
   const retryable = chosen.filter((j) => j.status === 'failed' || j.status === 'cancelled');
@@ -243,6 +258,11 @@ export function JobsPage(): ReactNode {
             {fresh} new {fresh === 1 ? 'job' : 'jobs'} — show
           </button>
         ) : null}
+        {left.length > 0 ? (
+          <button type="button" className="btn" onClick={() => setData((current) => (current ? { ...current, jobs: current.jobs.filter((j) => matchesStatus(statuses, j.status)) } : current))}>
+            {left.length} no longer {left.length === 1 ? 'matches' : 'match'} the status filter — hide
+          </button>
+        ) : null}
         {canWrite && chosen.length > 0 ? (
           <>
             <span>{chosen.length} selected</span>
@@ -289,6 +309,7 @@ export function JobsPage(): ReactNode {
                 <JobRow
                   key={job.id}
                   job={job}
+                  left={!matchesStatus(statuses, job.status)}
                   selectable={canWrite}
                   selected={selected.has(job.id)}
                   onSelect={(on) => {
@@ -331,10 +352,11 @@ export function JobsPage(): ReactNode {
   );
 }
 
-function JobRow({ job, selectable, selected, onSelect }: { job: Job; selectable: boolean; selected: boolean; onSelect: (on: boolean) => void }): ReactNode {
+function JobRow({ job, left, selectable, selected, onSelect }: { job: Job; left: boolean; selectable: boolean; selected: boolean; onSelect: (on: boolean) => void }): ReactNode {
   const lastError = job.errors.at(-1);
+  const className = [selected ? 'selected' : '', left ? 'row-left' : ''].filter(Boolean).join(' ');
   return (
-    <tr className={selected ? 'selected' : undefined} data-job-id={job.id}>
+    <tr className={className || undefined} data-job-id={job.id} data-left={left || undefined} title={left ? 'No longer matches the status filter' : undefined}>
       {selectable ? (
         <td>
           <input type="checkbox" aria-label={`Select job ${shortId(job.id)}`} checked={selected} onChange={(e) => onSelect(e.target.checked)} />

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react'
 import { api, JOB_STATUSES, type JobStatus } from '../api';
 import { Lines, StackedBars } from '../components/chart';
 import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { count } from '../format';
 import { Link, setQuery, useLocation } from '../router';
 import { useCan } from '../session';

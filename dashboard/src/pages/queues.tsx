@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, JOB_STATUSES } from '../api';
 import { Confirm, Empty, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { count } from '../format';
 import { useResource, useThrottled } from '../hooks';
 import { Link } from '../router';

@@ -5,7 +5,7 @@
 import { useCallback, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
 import { Confirm, ErrorBox, JsonBlock, Loading, PageHeader, StatusBadge } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { useResource } from '../hooks';
 import { dateTime, shortId } from '../format';
 import { Link, navigate } from '../router';

@@ -3,7 +3,8 @@
  * timing in words and previews the next fire times in the chosen zone (POST /schedules/preview).
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { api, ApiError, fieldError } from '../api';
+import { api, ApiError } from '../api';
+import { errorsFor, FormProblem } from '../components/form-problem';
 import { ErrorBox, Field, Loading, PageHeader } from '../components/ui';
 import { Link, navigate } from '../router';
 import { useCan } from '../session';
@@ -196,15 +197,24 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
   // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the timing's JSON: previewing again for an equal timing would flicker
   }, [timingKey]);
 
-  /** A field's error: from the submit's problem (by JSON pointer or code), else from the live preview. */
-  const submitError = (pointer: string, codes: string[] = []): string | null => fieldError(error, pointer, codes);
-  const cronError = f.kind === 'cron' ? (fieldError(previewError, '/cron', ['CRON_INVALID', 'CRON_NEVER_FIRES']) ?? submitError('/cron', ['CRON_INVALID', 'CRON_NEVER_FIRES'])) : null;
-  const intervalError = f.kind === 'interval'
-    ? Number.isNaN(intervalMs) ? 'Enter a number.' : (fieldError(previewError, '/intervalMs', ['SCHEDULE_INVALID']) ?? submitError('/intervalMs', ['SCHEDULE_INVALID']))
-    : null;
-  const zoneError = fieldError(previewError, '/timezone', ['TIMEZONE_INVALID']) ?? submitError('/timezone', ['TIMEZONE_INVALID']);
+  // Each error is shown once, next to its field; the timing fields also show the live preview's.
+  const timingFields = [
+    ...(f.kind === 'cron' ? [{ pointer: '/cron', codes: ['CRON_INVALID', 'CRON_NEVER_FIRES'] }] : [{ pointer: '/intervalMs', codes: ['SCHEDULE_INVALID'] }]),
+    { pointer: '/timezone', codes: ['TIMEZONE_INVALID'] },
+  ];
+  const submitErrors = errorsFor(error, [
+    { pointer: '/name', codes: ['SCHEDULE_NAME_TAKEN'] },
+    ...['/description', '/task', '/queue', '/payload', '/misfirePolicy', '/overlapPolicy', '/misfireGraceMs', '/jobOptions/priority', '/jobOptions/maxAttempts', '/jobOptions/timeoutMs'].map((pointer) => ({ pointer })),
+    ...(f.misfirePolicy === 'catch-up' ? [{ pointer: '/catchUpMax' }] : []),
+    ...timingFields,
+  ]);
+  const previewErrors = errorsFor(previewError, timingFields);
+  const submitError = (pointer: string): string | null => submitErrors.at(pointer);
+  const cronError = f.kind === 'cron' ? (previewErrors.at('/cron') ?? submitError('/cron')) : null;
+  const intervalError = f.kind === 'interval' ? (Number.isNaN(intervalMs) ? 'Enter a number.' : (previewErrors.at('/intervalMs') ?? submitError('/intervalMs'))) : null;
+  const zoneError = previewErrors.at('/timezone') ?? submitError('/timezone');
   // A preview problem that no field shows (e.g. "give exactly one of cron or intervalMs").
-  const otherPreviewError = previewError && !cronError && !intervalError && !zoneError ? previewError : null;
+  const otherPreviewError = previewError && previewErrors.fieldCount === 0 ? previewError : null;
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
@@ -256,7 +266,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
       <PageHeader title={title} />
       <form className="panel sched-form" onSubmit={(e) => void submit(e)} aria-label={title} noValidate>
         <div className="grid">
-          <Field label="Name" hint="Letters, digits and . _ : - ; unique among your schedules." error={submitError('/name', ['SCHEDULE_NAME_TAKEN'])}>
+          <Field label="Name" hint="Letters, digits and . _ : - ; unique among your schedules." error={submitError('/name')}>
             {(fid) => <input id={fid} value={f.name} onChange={(e) => set('name', e.target.value)} required maxLength={128} autoComplete="off" placeholder="e.g. nightly-report" />}
           </Field>
           <Field label="Description (optional)" error={submitError('/description')}>
@@ -415,7 +425,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
           <input type="checkbox" checked={f.paused} onChange={(e) => set('paused', e.target.checked)} /> Paused (saved, but does not fire until resumed)
         </label>
 
-        {error ? <ErrorBox error={error} /> : null}
+        <FormProblem error={error} errors={submitErrors} />
         <div className="sched-buttons">
           <button type="submit" className="btn btn-primary" disabled={busy || !parsed.ok}>
             {busy ? 'Saving…' : id ? 'Save changes' : 'Create schedule'}

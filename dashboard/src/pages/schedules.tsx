@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
 import { Confirm, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
-import { useLiveEvents, type LiveEvent } from '../events';
+import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { shortId } from '../format';
 import { Link, match, navigate, setQuery, useLocation } from '../router';
 import { useCan } from '../session';

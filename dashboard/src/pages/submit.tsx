@@ -1,10 +1,12 @@
 /** Submit a job: task, queue, JSON payload (checked as you type), run at, priority, attempts. */
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { api, problemField, type Job } from '../api';
-import { ErrorBox, Field, PageHeader } from '../components/ui';
+import { api, type Job } from '../api';
+import { errorsFor, FormProblem } from '../components/form-problem';
+import { Field, PageHeader } from '../components/ui';
 import { navigate } from '../router';
 
 const BUILT_IN = ['http', 'fibonacci', 'sleep', 'noop', 'shell'];
+const FIELDS = ['/task', '/queue', '/payload', '/runAt', '/priority', '/maxAttempts'].map((pointer) => ({ pointer }));
 
 export function SubmitPage(): ReactNode {
   const [task, setTask] = useState('fibonacci');
@@ -25,10 +27,8 @@ export function SubmitPage(): ReactNode {
     }
   }, [payload]);
 
-  const fieldError = (pointer: string): string | null => {
-    const hit = problemField(error, pointer);
-    return hit ? `${hit.pointer}: ${hit.message}` : null;
-  };
+  const errors = errorsFor(error, FIELDS);
+  const fieldError = (pointer: string): string | null => errors.at(pointer);
 
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
@@ -74,7 +74,7 @@ export function SubmitPage(): ReactNode {
           </Field>
           <Field label="Attempts" error={fieldError('/maxAttempts')}>{(id) => <input id={id} type="number" min={1} max={1000} step={1} value={maxAttempts} onChange={(e) => setMaxAttempts(e.target.value)} />}</Field>
         </div>
-        {error ? <ErrorBox error={error} /> : null}
+        <FormProblem error={error} errors={errors} />
         <button type="submit" className="btn btn-primary" disabled={busy || !parsed.ok || task.trim() === ''}>
           {busy ? 'Submitting…' : 'Submit'}
         </button>

@@ -1,11 +1,36 @@
 /**
  * Live events from `GET /api/v1/events` (SSE). EventSource cannot send an Authorization header,
  * so this reads the stream with fetch, reconnects with Last-Event-ID, and reports `reset` (events
- * were missed: re-read) to the caller.
+ * were missed: re-read) to the caller. Every open stream's state is kept here too, so the layout
+ * can say whether the page is live ({@link useStreamStatus}).
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useSyncExternalStore } from 'react';
 import { SseReader, type ApiEvent } from '../../src/client/sse.js';
 import { accessToken, refresh } from './api';
+import { combineStreams, type StreamInfo, type StreamState } from './stream-status';
+
+const streams = new Map<number, StreamInfo>();
+const statusListeners = new Set<() => void>();
+let nextStream = 0;
+let combined: StreamInfo | null = null;
+
+function setStream(id: number, info: StreamInfo | null): void {
+  if (info) streams.set(id, info);
+  else streams.delete(id);
+  combined = combineStreams(streams.values());
+  for (const listener of statusListeners) listener();
+}
+
+/** The page's streams in one (null when it holds none); re-renders when any changes. */
+export function useStreamStatus(): StreamInfo | null {
+  return useSyncExternalStore(
+    (listener) => {
+      statusListeners.add(listener);
+      return () => void statusListeners.delete(listener);
+    },
+    () => combined,
+  );
+}
 
 /** `type` is `job`, `job-output`, `schedule`, `queue` or `reset`. */
 export type LiveEvent = ApiEvent;
@@ -25,6 +50,28 @@ export type OnOpen = (resumed: boolean) => void;
 
 /** Follow a stream until `signal` aborts; calls `onEvent` for each event (including `reset`). */
 export async function follow(options: StreamOptions, onEvent: (event: LiveEvent) => void, signal: AbortSignal, onOpen?: OnOpen): Promise<void> {
+  const streamId = ++nextStream;
+  let state: StreamState = 'connecting';
+  let lastDataAt: number | null = null;
+  const report = (next: StreamState): void => {
+    state = next;
+    setStream(streamId, { state, lastDataAt });
+  };
+  report('connecting');
+  try {
+    await followStream(options, onEvent, signal, (resumed) => {
+      report('live');
+      onOpen?.(resumed);
+    }, () => {
+      lastDataAt = Date.now();
+      report(state);
+    }, () => report('reconnecting'));
+  } finally {
+    setStream(streamId, null);
+  }
+}
+
+async function followStream(options: StreamOptions, onEvent: (event: LiveEvent) => void, signal: AbortSignal, onOpen: OnOpen, onData: () => void, onDrop: () => void): Promise<void> {
   let lastId: string | null = null;
   let delayMs = 500;
   while (!signal.aborted) {
@@ -49,9 +96,10 @@ export async function follow(options: StreamOptions, onEvent: (event: LiveEvent)
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        onData();
         if (!opened) {
           opened = true;
-          onOpen?.(resumed);
+          onOpen(resumed);
         }
         for (const event of frames.push(value)) {
           if (event.id) lastId = event.id;
@@ -62,6 +110,7 @@ export async function follow(options: StreamOptions, onEvent: (event: LiveEvent)
       if (signal.aborted) return;
     }
     // The server ended the stream or the network dropped: come back, resuming after lastId.
+    onDrop();
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     delayMs = Math.min(delayMs * 2, 10_000);
   }
