@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, logIn, screenshot, watchErrors } from '../helpers/browser.js';
+import { launchBrowser, loggedInPage, logIn, screenshot, watchErrors } from '../helpers/browser.js';
 import { testDatabase } from '../helpers/db.js';
 import { startJobplaneProcess, type JobplaneProcess } from '../helpers/jobplane-process.js';
 import { eventually } from '../helpers/wait.js';
@@ -49,13 +49,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function adminPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await logIn(page, server.url, 'admin', PASSWORD);
-  return { context, page, errors };
-}
+const adminPage = (): Promise<{ context: BrowserContext; page: Page; errors: string[] }> => loggedInPage(browser, server.url, 'admin', PASSWORD);
 
 test('an admin logs in, submits a job from the UI and watches it go from queued to completed without reloading', async () => {
   const { context, page, errors } = await adminPage();
