@@ -64,3 +64,22 @@ export function replaceRow<T extends LiveRow>(rows: T[], fresh: T): T[] {
   next[index] = fresh;
   return next;
 }
+
+/**
+ * Lay a new read of the list over what is shown. Changes the stream delivered while the read was
+ * in flight (`seen`) win over the read's older snapshot. With `keep` (a read the page made on its
+ * own, after a reconnect, not one the user asked for), a shown row that no longer matches the
+ * status filter stays where it was, although the read no longer has it: rows never vanish under
+ * the pointer, only through the "hide" button.
+ */
+export function mergeRead<T extends LiveRow>(answer: readonly T[], seen: ReadonlyMap<string, Pick<LiveRow, 'status' | 'attempt'>>, keep: readonly T[], statuses: ReadonlySet<string>): T[] {
+  const merged = answer.map((job) => {
+    const later = seen.get(job.id);
+    return later && isNotOlder(job, later) ? { ...job, status: later.status, attempt: later.attempt } : job;
+  });
+  const ids = new Set(merged.map((j) => j.id));
+  keep.forEach((row, index) => {
+    if (!ids.has(row.id) && !matchesStatus(statuses, row.status)) merged.splice(Math.min(index, merged.length), 0, row);
+  });
+  return merged;
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, loggedInPage } from '../helpers/browser.js';
+import { launchBrowser, loggedInPage, nextFrame } from '../helpers/browser.js';
 import { testDatabase } from '../helpers/db.js';
 import { startJobplaneProcess, type JobplaneProcess } from '../helpers/jobplane-process.js';
 import { eventually } from '../helpers/wait.js';
@@ -62,13 +62,27 @@ const adminPage = (): Promise<{ context: BrowserContext; page: Page; errors: str
 test('a job leaving the status a list is filtered by shows its new status there, marked, and can be hidden', async () => {
   const { context, page, errors } = await adminPage();
   const id = await submit({ task: 'sleep', payload: { ms: 60_000 }, queue: 'leaves-running' });
+  // The list is read again when the event stream opens or resets; on a busy machine such a read
+  // can still be out when the job leaves the filter, and its answer no longer has the job. Make
+  // every read that slow here: the row must not vanish when such an answer lands.
+  let readsOut = 0;
+  await page.route('**/api/v1/jobs?**', async (route) => {
+    readsOut += 1;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await route.continue();
+  });
+  page.on('requestfinished', (r) => {
+    if (r.url().includes('/api/v1/jobs?')) readsOut -= 1;
+  });
   await page.goto(`${server.url}/jobs?status=running&queue=leaves-running`);
   const row = page.locator(`tr[data-job-id="${id}"]`);
   await row.locator('.badge', { hasText: 'running' }).waitFor({ timeout: 15_000 });
   await page.getByTestId('stream-status').and(page.locator('[data-state="live"]')).waitFor();
   await call('POST', `/api/v1/jobs/${id}/cancel`);
   await row.locator('.badge', { hasText: 'cancelled' }).waitFor({ timeout: 15_000 });
-  assert.equal(await row.getAttribute('data-left'), 'true');
+  await eventually(() => Promise.resolve(readsOut === 0), 10_000, 20);
+  await nextFrame(page);
+  assert.equal(await row.getAttribute('data-left', { timeout: 1_000 }), 'true');
   await page.getByRole('button', { name: /1 no longer matches the status filter/ }).click();
   await row.waitFor({ state: 'detached' });
   assert.deepEqual(errors, []);

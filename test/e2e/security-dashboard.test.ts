@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, logIn, screenshot, watchErrors } from '../helpers/browser.js';
+import { launchBrowser, logIn, nextFrame, screenshot, watchErrors } from '../helpers/browser.js';
 import { testDatabase } from '../helpers/db.js';
 import { startJobplaneProcess, type JobplaneProcess } from '../helpers/jobplane-process.js';
 
@@ -87,8 +87,11 @@ test('admins see failed logins under the audit log, and nothing of them in the a
   const panel = page.getByRole('table', { name: 'Failed logins' });
   // The trail is written within a second; refresh until the line is there.
   for (let i = 0; i < 50 && (await panel.getByRole('rowheader', { name: 'victor' }).count()) === 0; i += 1) {
+    // Listen before clicking: the answer can land before a listener set up after the click.
+    const answered = page.waitForResponse((r) => r.url().includes('/api/v1/security/login-failures'));
     await page.getByRole('region', { name: 'Failed logins' }).getByRole('button', { name: 'Refresh' }).click();
-    await page.waitForResponse((r) => r.url().includes('/api/v1/security/login-failures'));
+    await answered;
+    await nextFrame(page);
   }
   assert.match((await panel.textContent()) ?? '', /victor.*wrong password/);
   assert.equal(await page.getByRole('table', { name: 'Audit log' }).getByText('auth.login_failed').count(), 0);

@@ -44,3 +44,8 @@ export async function loggedInPage(browser: Browser, baseUrl: string, username: 
   await logIn(page, baseUrl, username, password);
   return { context, page, errors };
 }
+
+/** Resolve after the page has painted once more (React has rendered what it was given). */
+export async function nextFrame(page: Page): Promise<void> {
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => resolve(null)))');
+}

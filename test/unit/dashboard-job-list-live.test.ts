@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JobStatus } from '../../src/core/job-states.js';
-import { applyJobEvent, matchesStatus, replaceRow } from '../../dashboard/src/job-list-live.js';
+import { applyJobEvent, matchesStatus, mergeRead, replaceRow } from '../../dashboard/src/job-list-live.js';
 
 const row = (id: string, status: JobStatus, attempt: number, extra: Record<string, unknown> = {}): { id: string; status: JobStatus; attempt: number } & Record<string, unknown> => ({ id, status, attempt, ...extra });
 const running = new Set(['running']);
@@ -34,4 +34,18 @@ test('a row read again replaces its older sighting, never a newer one', () => {
   const newer = [row('a', 'completed', 2)];
   assert.equal(replaceRow(newer, row('a', 'queued', 1)), newer);
   assert.equal(replaceRow(rows, row('z', 'queued', 1)), rows);
+});
+
+test('a read made while a shown row left the filter keeps that row where it was, with the status the stream said', () => {
+  const shown = [row('a', 'running', 1), row('b', 'cancelled', 1), row('c', 'running', 1)];
+  const answer = [row('a', 'running', 1), row('c', 'running', 1), row('d', 'running', 1)];
+  const merged = mergeRead(answer, new Map([['c', { status: 'completed', attempt: 1 }]]), shown, running);
+  assert.deepEqual(merged.map((r) => `${r.id}:${r.status}`), ['a:running', 'b:cancelled', 'c:completed', 'd:running']);
+});
+
+test('a read the user asked for shows only what the server answered, with later stream changes laid over it', () => {
+  const merged = mergeRead([row('a', 'running', 1)], new Map([['a', { status: 'running', attempt: 2 }]]), [], running);
+  assert.deepEqual(merged, [row('a', 'running', 2)]);
+  const older = mergeRead([row('a', 'completed', 2)], new Map([['a', { status: 'running', attempt: 1 }]]), [], new Set());
+  assert.equal(older[0]?.status, 'completed', 'an event older than the read changes nothing');
 });

@@ -4,10 +4,9 @@
  * under the pointer; see job-list-live.ts), bulk cancel/retry with a count-exact confirmation.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { isNotOlder } from '../../../src/core/job-states.js';
 import { api, ApiError, JOB_STATUSES, type Job, type JobList, type JobStatus } from '../api';
 import { Confirm, CursorPager, Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
-import { applyJobEvent, matchesStatus, replaceRow, type JobEventData } from '../job-list-live';
+import { applyJobEvent, matchesStatus, mergeRead, replaceRow, type JobEventData } from '../job-list-live';
 import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { serialReader } from '../log-lines';
 import { ago, shortId } from '../format';
@@ -70,7 +69,12 @@ export function JobsPage(): ReactNode {
   // flight; those events are kept and laid over its answer (unless the answer is further along).
   // Only the newest read's answer is shown.
   const reads = useRef({ generation: 0, inFlight: false, seen: new Map<string, { status: JobStatus; attempt: number }>() });
-  const load = useCallback(async () => {
+  // The rows as the last event left them (state updates land later), for deciding what an event does.
+  const rows = useRef<Job[]>([]);
+  rows.current = data?.jobs ?? [];
+  // The filters the shown rows were read with: a read of other filters keeps none of them.
+  const shownKey = useRef('');
+  const load = useCallback(async ({ keepLeft = false }: { keepLeft?: boolean } = {}) => {
     const state = reads.current;
     const generation = ++state.generation;
     state.inFlight = true;
@@ -81,14 +85,10 @@ export function JobsPage(): ReactNode {
         query: { status: filters.status, queue: filters.queue, task: filters.task, scheduleId: filters.scheduleId, since: filters.since, until: filters.until, q: filters.q, cursor: filters.cursor, limit: PAGE },
       });
       if (generation !== state.generation) return;
-      const seen = state.seen;
-      setData({
-        ...list,
-        jobs: list.jobs.map((job) => {
-          const later = seen.get(job.id);
-          return later && isNotOlder(job, later) ? { ...job, status: later.status, attempt: later.attempt } : job;
-        }),
-      });
+      // What is shown now (events may have moved rows out of the filter while the read was out).
+      const keep = keepLeft && shownKey.current === filterKey ? rows.current : [];
+      shownKey.current = filterKey;
+      setData({ ...list, jobs: mergeRead(list.jobs, state.seen, keep, statuses) });
       setError(null);
       setFreshIds(new Set());
     } catch (err) {
@@ -107,9 +107,6 @@ export function JobsPage(): ReactNode {
     void load();
   }, [load]);
 
-  // The rows as the last event left them (state updates land later), for deciding what an event does.
-  const rows = useRef<Job[]>([]);
-  rows.current = data?.jobs ?? [];
   // A row whose job changed may have a new error (the event does not carry it): read that job
   // again, one read per job at a time.
   const rowReaders = useRef(new Map<string, () => Promise<void>>());
@@ -128,7 +125,7 @@ export function JobsPage(): ReactNode {
 
   const onEvent = useCallback((event: LiveEvent) => {
     if (event.type === 'reset') {
-      void load();
+      void load({ keepLeft: true });
       return;
     }
     if (event.type !== 'job') return;
@@ -144,7 +141,7 @@ export function JobsPage(): ReactNode {
   // A fresh subscription replays nothing: read the list again once it is in place, so a change
   // made between the first read and the subscription is not missed.
   const onOpen = useCallback((resumed: boolean) => {
-    if (!resumed) void load();
+    if (!resumed) void load({ keepLeft: true });
   }, [load]);
   // Not filtered by status: a job leaving the filtered status must still reach its row.
   useLiveEvents({ query: { types: 'job', queue: filters.queue || undefined, task: filters.task || undefined, scheduleId: filters.scheduleId || undefined } }, onEvent, filterKey, onOpen);
