@@ -148,3 +148,16 @@ export function CursorPager({ cursor, nextCursor }: { cursor: string | null | un
     </div>
   );
 }
+
+/** A short list of values as chips (tasks, scopes, labels), named for screen readers. */
+export function Chips({ label, items }: { label: string; items: readonly string[] }): ReactNode {
+  return (
+    <ul className="chips" aria-label={label}>
+      {items.map((item) => (
+        <li key={item} className="chip">
+          {item}
+        </li>
+      ))}
+    </ul>
+  );
+}

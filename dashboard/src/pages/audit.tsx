@@ -3,9 +3,11 @@
  * until), cursor paging, each entry expandable to its before/after JSON, request id and client
  * address. Below it, the failed-login trail (kept outside the audit chain).
  */
-import { Fragment, useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api';
-import { CursorPager, Empty, ErrorBox, JsonBlock, Loading, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { CursorPager, ErrorBox, JsonBlock, PageHeader } from '../components/ui';
+import { useResource } from '../hooks';
 import { dateTime, shortId } from '../format';
 import type { ApiAuditEntry } from '../../../src/client/client.js';
 import { Link, setQuery, useLocation } from '../router';
@@ -48,33 +50,20 @@ export function AuditPage(): ReactNode {
   };
   const filterKey = JSON.stringify(filters);
   const [draft, setDraft] = useState(filters);
-  const [data, setData] = useState<AuditPage | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
+  const resource = useResource(
+    () => api<AuditPage>('GET', '/api/v1/audit', { query: { action: filters.action, actor: filters.actor, targetId: filters.targetId, since: filters.since, until: filters.until, cursor: filters.cursor, limit: PAGE } }),
+    filterKey,
+  );
+  const { data, loading, reload: load } = resource;
   const [open, setOpen] = useState<Set<string>>(new Set());
   const names = useNames();
 
-  // Keep the form in step when the URL changes (back/forward, Clear).
-  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
-  useEffect(() => setDraft(filters), [filterKey]);
-
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      setData(await api<AuditPage>('GET', '/api/v1/audit', { query: { action: filters.action, actor: filters.actor, targetId: filters.targetId, since: filters.since, until: filters.until, cursor: filters.cursor, limit: PAGE } }));
-      setError(null);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setLoading(false);
-    }
+  // Keep the form in step when the URL changes (back/forward, Clear); a new page opens no entries.
+  useEffect(() => {
+    setDraft(filters);
+    setOpen(new Set());
   // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
   }, [filterKey]);
-
-  useEffect(() => {
-    setOpen(new Set());
-    void load();
-  }, [load]);
 
   if (!can('audit:read')) return <ErrorBox error={new Error('Only administrators can read the audit log.')} />;
 
@@ -129,104 +118,106 @@ export function AuditPage(): ReactNode {
         ) : null}
       </form>
 
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!data && loading && !error ? <Loading /> : null}
-      {data && entries.length === 0 ? <Empty>{filtered ? 'No audit entries match these filters.' : 'The audit log is empty.'}</Empty> : null}
-      {entries.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Audit log" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">
-                  <span className="sr-only">Details</span>
-                </th>
-                <th scope="col">When</th>
-                <th scope="col">Action</th>
-                <th scope="col">Actor</th>
-                <th scope="col">Target</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.map((entry) => {
-                const expanded = open.has(entry.seq);
-                const detailsId = `audit-${entry.seq}`;
-                return (
-                  <Fragment key={entry.seq}>
-                    <tr data-seq={entry.seq} className={expanded ? 'selected' : undefined}>
-                      <td className="stack-top">
-                        <button type="button" className="btn btn-small" aria-expanded={expanded} aria-controls={expanded ? detailsId : undefined} aria-label={`${expanded ? 'Hide' : 'Show'} details of ${entry.action} #${entry.seq}`} onClick={() => toggle(entry.seq)}>
-                          {expanded ? 'Hide' : 'Details'}
-                        </button>
-                      </td>
-                      <td data-label="When" title={entry.at}>{dateTime(entry.at)}</td>
-                      <td data-label="Action">
-                        <button type="button" className="link-button mono" title="Show only this action" onClick={() => setQuery({ action: entry.action, cursor: null }, { replace: false })}>
-                          {entry.action}
-                        </button>
-                      </td>
-                      <td data-label="Actor" className="wrap" title={entry.actor}>
-                        <button type="button" className="link-button" title={`Show only ${entry.actor}`} onClick={() => setQuery({ actor: entry.actor, cursor: null }, { replace: false })}>
-                          {names.actor(entry.actor)}
-                        </button>
-                      </td>
-                      <td data-label="Target" className="wrap" title={entry.targetId ?? undefined}>
-                        {entry.targetType ? <span className="muted">{entry.targetType} </span> : null}
-                        {entry.targetId ? (
-                          <button type="button" className="link-button" title={`Show only target ${entry.targetId}`} onClick={() => setQuery({ targetId: entry.targetId, cursor: null }, { replace: false })}>
-                            {names.target(entry.targetType, entry.targetId)}
-                          </button>
-                        ) : (
-                          <span className="muted">—</span>
-                        )}
-                        {entry.targetType === 'job' && entry.targetId ? (
-                          <>
-                            {' '}
-                            <Link to={`/jobs/${encodeURIComponent(entry.targetId)}`} aria-label={`Open job ${entry.targetId}`} className="muted">
-                              open
-                            </Link>
-                          </>
-                        ) : null}
-                      </td>
-                    </tr>
-                    {expanded ? (
-                      <tr className="audit-details">
-                        <td colSpan={5} id={detailsId}>
-                          <dl className="facts">
-                            <dt>Actor</dt>
-                            <dd className="mono">{entry.actor}</dd>
-                            <dt>Target</dt>
-                            <dd className="mono">{entry.targetType ?? '—'} {entry.targetId ?? ''}</dd>
-                            <dt>Sequence</dt>
-                            <dd className="mono">{entry.seq}</dd>
-                            <dt>Request id</dt>
-                            <dd className="mono">{entry.requestId ?? '—'}</dd>
-                            <dt>Client address</dt>
-                            <dd className="mono">{entry.clientIp ?? '—'}</dd>
-                            <dt>Hash</dt>
-                            <dd className="mono">{entry.hash}</dd>
-                          </dl>
-                          <div className="audit-json">
-                            <div>
-                              <h3>Before</h3>
-                              {entry.before === null || entry.before === undefined ? <p className="muted">—</p> : <JsonBlock value={entry.before} label={`Before, entry ${entry.seq}`} />}
-                            </div>
-                            <div>
-                              <h3>After</h3>
-                              {entry.after === null || entry.after === undefined ? <p className="muted">—</p> : <JsonBlock value={entry.after} label={`After, entry ${entry.seq}`} />}
-                            </div>
-                          </div>
-                        </td>
-                      </tr>
-                    ) : null}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Audit log"
+        resource={resource}
+        empty={filtered ? 'No audit entries match these filters.' : 'The audit log is empty.'}
+        rows={entries}
+        rowKey={(entry) => entry.seq}
+        rowProps={(entry) => ({ 'data-seq': entry.seq, className: open.has(entry.seq) ? 'selected' : undefined })}
+        after={(entry) =>
+          open.has(entry.seq) ? (
+            <tr className="audit-details">
+              <td colSpan={5} id={`audit-${entry.seq}`}>
+                <dl className="facts">
+                  <dt>Actor</dt>
+                  <dd className="mono">{entry.actor}</dd>
+                  <dt>Target</dt>
+                  <dd className="mono">{entry.targetType ?? '—'} {entry.targetId ?? ''}</dd>
+                  <dt>Sequence</dt>
+                  <dd className="mono">{entry.seq}</dd>
+                  <dt>Request id</dt>
+                  <dd className="mono">{entry.requestId ?? '—'}</dd>
+                  <dt>Client address</dt>
+                  <dd className="mono">{entry.clientIp ?? '—'}</dd>
+                  <dt>Hash</dt>
+                  <dd className="mono">{entry.hash}</dd>
+                </dl>
+                <div className="audit-json">
+                  <div>
+                    <h3>Before</h3>
+                    {entry.before === null || entry.before === undefined ? <p className="muted">—</p> : <JsonBlock value={entry.before} label={`Before, entry ${entry.seq}`} />}
+                  </div>
+                  <div>
+                    <h3>After</h3>
+                    {entry.after === null || entry.after === undefined ? <p className="muted">—</p> : <JsonBlock value={entry.after} label={`After, entry ${entry.seq}`} />}
+                  </div>
+                </div>
+              </td>
+            </tr>
+          ) : null
+        }
+        columns={[
+          {
+            header: 'Details',
+            hideHeader: true,
+            cellClassName: 'stack-top',
+            cell: (entry) => {
+              const expanded = open.has(entry.seq);
+              return (
+                <button type="button" className="btn btn-small" aria-expanded={expanded} aria-controls={expanded ? `audit-${entry.seq}` : undefined} aria-label={`${expanded ? 'Hide' : 'Show'} details of ${entry.action} #${entry.seq}`} onClick={() => toggle(entry.seq)}>
+                  {expanded ? 'Hide' : 'Details'}
+                </button>
+              );
+            },
+          },
+          { header: 'When', title: (entry) => entry.at, cell: (entry) => dateTime(entry.at) },
+          {
+            header: 'Action',
+            cell: (entry) => (
+              <button type="button" className="link-button mono" title="Show only this action" onClick={() => setQuery({ action: entry.action, cursor: null }, { replace: false })}>
+                {entry.action}
+              </button>
+            ),
+          },
+          {
+            header: 'Actor',
+            cellClassName: 'wrap',
+            title: (entry) => entry.actor,
+            cell: (entry) => (
+              <button type="button" className="link-button" title={`Show only ${entry.actor}`} onClick={() => setQuery({ actor: entry.actor, cursor: null }, { replace: false })}>
+                {names.actor(entry.actor)}
+              </button>
+            ),
+          },
+          { header: 'Target', cellClassName: 'wrap', title: (entry) => entry.targetId, cell: (entry) => <Target entry={entry} name={names.target} /> },
+        ]}
+      />
       <CursorPager cursor={filters.cursor} nextCursor={data?.nextCursor} />
       <LoginFailures />
+    </>
+  );
+}
+
+function Target({ entry, name }: { entry: AuditEntry; name: (type: string | null, id: string) => string }): ReactNode {
+  return (
+    <>
+      {entry.targetType ? <span className="muted">{entry.targetType} </span> : null}
+      {entry.targetId ? (
+        <button type="button" className="link-button" title={`Show only target ${entry.targetId}`} onClick={() => setQuery({ targetId: entry.targetId, cursor: null }, { replace: false })}>
+          {name(entry.targetType, entry.targetId)}
+        </button>
+      ) : (
+        <span className="muted">—</span>
+      )}
+      {entry.targetType === 'job' && entry.targetId ? (
+        <>
+          {' '}
+          <Link to={`/jobs/${encodeURIComponent(entry.targetId)}`} aria-label={`Open job ${entry.targetId}`} className="muted">
+            open
+          </Link>
+        </>
+      ) : null}
     </>
   );
 }

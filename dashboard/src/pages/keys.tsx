@@ -5,7 +5,8 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api, fieldError } from '../api';
-import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { Chips, Confirm, ErrorBox, Field, PageHeader } from '../components/ui';
 import { ago, dateTime } from '../format';
 import { useCan } from '../session';
 
@@ -41,7 +42,7 @@ function keyState(k: ApiKey, now: number): 'revoked' | 'expired' | 'active' {
 export function KeysPage(): ReactNode {
   const can = useCan();
   const resource = useResource(async () => (await api<{ keys: ApiKey[] }>('GET', '/api/v1/keys')).keys);
-  const { data: keys, loading, reload: load } = resource;
+  const { data: keys, reload: load } = resource;
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<CreatedKey | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
@@ -95,68 +96,44 @@ export function KeysPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !revoking ? <ErrorBox error={actionError} /> : null}
-      <ListStates list={resource} empty="No API keys yet. Programs and remote workers authenticate with one." />
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="API keys" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((k) => {
-                const state = keyState(k, now);
-                return (
-                  <tr key={k.id} data-key-id={k.id} className={state === 'active' ? undefined : 'dim'}>
-                    <th scope="row" className="truncate row-head" title={k.name}>
-                      {k.name}
-                    </th>
-                    <td data-label="Key" className="mono" title="The key's visible prefix and last four characters">
-                      {k.prefix}…{k.last4}
-                    </td>
-                    <td data-label="Scopes" className="wrap">
-                      <ul className="chips" aria-label={`Scopes of ${k.name}`}>
-                        {k.scopes.map((s) => (
-                          <li key={s} className="chip">
-                            {s}
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                    <td data-label="Status">
-                      <span className={`badge badge-${state === 'active' ? 'active' : 'disabled'}`} title={k.revokedAt ? `Revoked ${dateTime(k.revokedAt)}` : undefined}>
-                        {state}
-                      </span>
-                    </td>
-                    <td data-label="Created" title={`${k.createdAt}${k.createdBy ? ` by ${k.createdBy}` : ''}`}>
-                      {ago(k.createdAt)}
-                    </td>
-                    <td data-label="Last used" title={k.lastUsedAt ?? undefined}>{k.lastUsedAt ? ago(k.lastUsedAt) : <span className="muted">never</span>}</td>
-                    <td data-label="Expires" title={k.expiresAt ?? undefined}>{k.expiresAt ? dateTime(k.expiresAt) : <span className="muted">never</span>}</td>
-                    <td data-label="Actions">
-                      {!k.revokedAt ? (
-                        <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Revoke key ${k.name}`} onClick={() => { setActionError(null); setRevoking(k); }}>
-                          Revoke
-                        </button>
-                      ) : (
-                        <span className="muted">revoked {ago(k.revokedAt)}</span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="API keys"
+        resource={resource}
+        empty="No API keys yet. Programs and remote workers authenticate with one."
+        rows={list}
+        rowKey={(k) => k.id}
+        rowProps={(k) => ({ 'data-key-id': k.id, className: keyState(k, now) === 'active' ? undefined : 'dim' })}
+        columns={[
+          { header: 'Name', rowHeader: true, cellClassName: 'truncate', title: (k) => k.name, cell: (k) => k.name },
+          { header: 'Key', cellClassName: 'mono', title: () => "The key's visible prefix and last four characters", cell: (k) => `${k.prefix}…${k.last4}` },
+          { header: 'Scopes', cellClassName: 'wrap', cell: (k) => <Chips label={`Scopes of ${k.name}`} items={k.scopes} /> },
+          {
+            header: 'Status',
+            cell: (k) => {
+              const state = keyState(k, now);
+              return (
+                <span className={`badge badge-${state === 'active' ? 'active' : 'disabled'}`} title={k.revokedAt ? `Revoked ${dateTime(k.revokedAt)}` : undefined}>
+                  {state}
+                </span>
+              );
+            },
+          },
+          { header: 'Created', title: (k) => `${k.createdAt}${k.createdBy ? ` by ${k.createdBy}` : ''}`, cell: (k) => ago(k.createdAt) },
+          { header: 'Last used', title: (k) => k.lastUsedAt, cell: (k) => (k.lastUsedAt ? ago(k.lastUsedAt) : <span className="muted">never</span>) },
+          { header: 'Expires', title: (k) => k.expiresAt, cell: (k) => (k.expiresAt ? dateTime(k.expiresAt) : <span className="muted">never</span>) },
+          {
+            header: 'Actions',
+            cell: (k) =>
+              !k.revokedAt ? (
+                <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Revoke key ${k.name}`} onClick={() => { setActionError(null); setRevoking(k); }}>
+                  Revoke
+                </button>
+              ) : (
+                <span className="muted">revoked {ago(k.revokedAt)}</span>
+              ),
+          },
+        ]}
+      />
 
       {revoking ? (
         <Confirm title={`Revoke key ${revoking.name}?`} confirmLabel="Revoke key" danger busy={busy} onCancel={() => { setRevoking(null); setActionError(null); }} onConfirm={() => void revoke(revoking)}>

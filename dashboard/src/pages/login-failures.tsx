@@ -5,7 +5,7 @@
  */
 import type { ReactNode } from 'react';
 import { api } from '../api';
-import { ListStates } from '../components/ui';
+import { DataTable } from '../components/data-table';
 import { dateTime } from '../format';
 import { useResource } from '../hooks';
 
@@ -39,33 +39,20 @@ export function LoginFailures(): ReactNode {
         </button>
       </div>
       <p className="muted">The latest 50 lines; each counts the attempts of one minute from one address. Kept 30 days.</p>
-      <ListStates list={resource} empty="No failed logins." />
-      {rows.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Failed logins" className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Last attempt</th>
-                <th scope="col">Username</th>
-                <th scope="col">Address</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Attempts</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((f) => (
-                <tr key={`${f.minute}|${f.clientIp}|${f.username}|${f.reason}`}>
-                  <td data-label="Last attempt" title={f.at}>{dateTime(f.at)}</td>
-                  <th scope="row" className="row-head">{f.username}{f.userId === null ? <span className="muted"> (no such user)</span> : null}</th>
-                  <td data-label="Address" className="mono">{f.clientIp}</td>
-                  <td data-label="Reason">{REASON[f.reason] ?? f.reason}</td>
-                  <td data-label="Attempts">{f.attempts}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Failed logins"
+        resource={resource}
+        empty="No failed logins."
+        rows={rows}
+        rowKey={(f) => `${f.minute}|${f.clientIp}|${f.username}|${f.reason}`}
+        columns={[
+          { header: 'Last attempt', title: (f) => f.at, cell: (f) => dateTime(f.at) },
+          { header: 'Username', rowHeader: true, cell: (f) => <>{f.username}{f.userId === null ? <span className="muted"> (no such user)</span> : null}</> },
+          { header: 'Address', cellClassName: 'mono', cell: (f) => f.clientIp },
+          { header: 'Reason', cell: (f) => REASON[f.reason] ?? f.reason },
+          { header: 'Attempts', cell: (f) => f.attempts },
+        ]}
+      />
     </section>
   );
 }

@@ -7,7 +7,8 @@
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api, fieldError } from '../api';
-import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { Confirm, ErrorBox, Field, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan, useMe } from '../session';
 import type { ApiSecret } from '../../../src/client/client.js';
@@ -25,7 +26,7 @@ export function SecretsPage(): ReactNode {
   const can = useCan();
   const me = useMe();
   const resource = useResource(async () => (await api<{ secrets: Secret[] }>('GET', '/api/v1/secrets')).secrets);
-  const { data: secrets, loading, reload: load } = resource;
+  const { data: secrets, reload: load } = resource;
   const [editing, setEditing] = useState<Editing>(null);
   const [deleting, setDeleting] = useState<Secret | null>(null);
   const [busy, setBusy] = useState(false);
@@ -83,56 +84,38 @@ export function SecretsPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !deleting ? <ErrorBox error={actionError} /> : null}
-      <ListStates list={resource} empty="No secrets yet." />
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Secrets" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col">Value</th>
-                <th scope="col">Updated</th>
-                <th scope="col">Updated by</th>
-                {writable ? <th scope="col">Actions</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((s) => (
-                <tr key={s.name} data-secret-name={s.name}>
-                  <th scope="row" className="truncate row-head mono" title={s.name}>
-                    {s.name}
-                  </th>
-                  <td data-label="Description" className="wrap">
-                    {s.description ?? <span className="muted">—</span>}
-                  </td>
-                  <td data-label="Value" title={`Encrypted under key ${s.keyId}`}>
-                    <span className="badge badge-active">set</span>
-                  </td>
-                  <td data-label="Updated" title={s.updatedAt}>
-                    {ago(s.updatedAt)}
-                  </td>
-                  <td data-label="Updated by" className="truncate" title={s.updatedBy ?? undefined}>
-                    {actor(s.updatedBy)}
-                  </td>
-                  {writable ? (
-                    <td data-label="Actions">
-                      <div className="row-actions">
-                        <button type="button" className="btn btn-small" aria-label={`Replace the value of ${s.name}`} onClick={() => { setMessage(null); setEditing({ kind: 'replace', secret: s }); }}>
-                          Replace value
-                        </button>
-                        <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Delete secret ${s.name}`} onClick={() => { setActionError(null); setDeleting(s); }}>
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Secrets"
+        resource={resource}
+        empty="No secrets yet."
+        rows={list}
+        rowKey={(s) => s.name}
+        rowProps={(s) => ({ 'data-secret-name': s.name })}
+        columns={[
+          { header: 'Name', rowHeader: true, cellClassName: 'truncate mono', title: (s) => s.name, cell: (s) => s.name },
+          { header: 'Description', cellClassName: 'wrap', cell: (s) => s.description ?? <span className="muted">—</span> },
+          { header: 'Value', title: (s) => `Encrypted under key ${s.keyId}`, cell: () => <span className="badge badge-active">set</span> },
+          { header: 'Updated', title: (s) => s.updatedAt, cell: (s) => ago(s.updatedAt) },
+          { header: 'Updated by', cellClassName: 'truncate', title: (s) => s.updatedBy, cell: (s) => actor(s.updatedBy) },
+          ...(writable
+            ? [
+                {
+                  header: 'Actions',
+                  cell: (s: Secret) => (
+                    <div className="row-actions">
+                      <button type="button" className="btn btn-small" aria-label={`Replace the value of ${s.name}`} onClick={() => { setMessage(null); setEditing({ kind: 'replace', secret: s }); }}>
+                        Replace value
+                      </button>
+                      <button type="button" className="btn btn-small btn-danger-outline" aria-label={`Delete secret ${s.name}`} onClick={() => { setActionError(null); setDeleting(s); }}>
+                        Delete
+                      </button>
+                    </div>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
 
       {deleting ? (
         <Confirm title={`Delete secret ${deleting.name}?`} confirmLabel="Delete secret" danger busy={busy} onCancel={() => { setDeleting(null); setActionError(null); }} onConfirm={() => void remove(deleting)}>

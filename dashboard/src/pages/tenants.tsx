@@ -5,7 +5,8 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api, fieldError } from '../api';
-import { ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { ErrorBox, Field, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan } from '../session';
 
@@ -20,7 +21,7 @@ interface Tenant {
 export function TenantsPage(): ReactNode {
   const can = useCan();
   const resource = useResource(async () => (await api<{ tenants: Tenant[] }>('GET', '/api/v1/tenants')).tenants);
-  const { data: tenants, loading, reload } = resource;
+  const { data: tenants, reload } = resource;
   const [creating, setCreating] = useState(false);
   const [message, setMessage] = useState<string | null>(null);
 
@@ -49,35 +50,20 @@ export function TenantsPage(): ReactNode {
       <div className="live-msg" aria-live="polite">
         {message ? <span role="status">{message}</span> : null}
       </div>
-      <ListStates list={resource} empty="No tenants." />
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Tenants" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Slug</th>
-                <th scope="col" className="num">Users</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((t) => (
-                <tr key={t.id} data-tenant-id={t.id}>
-                  <th scope="row" className="truncate row-head" title={t.id}>
-                    {t.name}
-                  </th>
-                  <td data-label="Slug">
-                    <code>{t.slug}</code>
-                  </td>
-                  <td data-label="Users" className="num">{t.users}</td>
-                  <td data-label="Created" title={t.createdAt}>{ago(t.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Tenants"
+        resource={resource}
+        empty="No tenants."
+        rows={list}
+        rowKey={(t) => t.id}
+        rowProps={(t) => ({ 'data-tenant-id': t.id })}
+        columns={[
+          { header: 'Name', rowHeader: true, cellClassName: 'truncate', title: (t) => t.id, cell: (t) => t.name },
+          { header: 'Slug', cell: (t) => <code>{t.slug}</code> },
+          { header: 'Users', className: 'num', cell: (t) => t.users },
+          { header: 'Created', title: (t) => t.createdAt, cell: (t) => ago(t.createdAt) },
+        ]}
+      />
     </>
   );
 }

@@ -7,7 +7,8 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api, fieldError, type Role } from '../api';
-import { Confirm, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
+import { DataTable, type Column } from '../components/data-table';
+import { Confirm, ErrorBox, Field, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan, useMe } from '../session';
 import { accountRank, principalRank } from '../../../src/core/account-rules.js';
@@ -38,7 +39,7 @@ export function UsersPage(): ReactNode {
   const can = useCan();
   const me = useMe();
   const resource = useResource(async () => (await api<{ users: User[] }>('GET', '/api/v1/users')).users);
-  const { data: users, loading, reload: load } = resource;
+  const { data: users, reload: load } = resource;
   const [creating, setCreating] = useState(false);
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
@@ -71,6 +72,66 @@ export function UsersPage(): ReactNode {
   const superadmin = me.kind === 'user' && me.superadmin === true;
   /** Why the controls of `u` are off, or null. */
   const lockedReason = (u: User): string | null => (accountRank(u) > myRank ? `${u.username} holds more power than you: only a superadmin may change this account` : null);
+  const isSelf = (u: User): boolean => me.kind === 'user' && me.id === u.id;
+
+  const columns: Array<Column<User>> = [
+    {
+      header: 'Username',
+      rowHeader: true,
+      cellClassName: 'truncate',
+      title: (u) => u.id,
+      cell: (u) => (
+        <>
+          {u.username}
+          {isSelf(u) ? <span className="muted"> (you)</span> : null}
+          {u.superadmin ? <span className="badge badge-super">superadmin</span> : null}
+        </>
+      ),
+    },
+    {
+      header: 'Role',
+      cell: (u) => {
+        const locked = lockedReason(u);
+        return (
+          <label>
+            <span className="sr-only">Role of {u.username}</span>
+            <select value={u.role} disabled={locked !== null} title={locked ?? undefined} onChange={(e) => { setActionError(null); setPending({ kind: 'role', user: u, role: e.target.value as Role }); }}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </label>
+        );
+      },
+    },
+    { header: 'Status', cell: (u) => (u.disabled ? <span className="badge badge-disabled">disabled</span> : <span className="badge badge-active">active</span>) },
+    { header: 'Last login', title: (u) => u.lastLoginAt, cell: (u) => (u.lastLoginAt ? ago(u.lastLoginAt) : <span className="muted">never</span>) },
+    { header: 'Created', title: (u) => u.createdAt, cell: (u) => ago(u.createdAt) },
+    {
+      header: 'Actions',
+      cell: (u) => {
+        const locked = lockedReason(u);
+        const selfReason = isSelf(u) ? 'You cannot disable or delete yourself' : null;
+        return (
+          <div className="row-actions">
+            <button type="button" className="btn btn-small" disabled={(locked ?? selfReason) !== null} title={locked ?? selfReason ?? undefined} aria-label={`${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.disabled ? 'enable' : 'disable', user: u }); }}>
+              {u.disabled ? 'Enable' : 'Disable'}
+            </button>
+            <button type="button" className="btn btn-small btn-danger-outline" disabled={(locked ?? selfReason) !== null} title={locked ?? selfReason ?? undefined} aria-label={`Delete user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: 'delete', user: u }); }}>
+              Delete
+            </button>
+            {superadmin && u.tenantId === me.tenantId ? (
+              <button type="button" className="btn btn-small" aria-label={`${u.superadmin ? 'Remove superadmin from' : 'Make superadmin'} ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.superadmin ? 'remove-super' : 'grant-super', user: u }); }}>
+                {u.superadmin ? 'Remove superadmin' : 'Make superadmin'}
+              </button>
+            ) : null}
+          </div>
+        );
+      },
+    },
+  ];
 
   return (
     <>
@@ -95,69 +156,7 @@ export function UsersPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !pending ? <ErrorBox error={actionError} /> : null}
-      <ListStates list={resource} empty="No users." />
-      {list.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Users" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Last login</th>
-                <th scope="col">Created</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((u) => {
-                const self = me.kind === 'user' && me.id === u.id;
-                const locked = lockedReason(u);
-                const selfReason = self ? 'You cannot disable or delete yourself' : null;
-                return (
-                  <tr key={u.id} data-user-id={u.id}>
-                    <th scope="row" className="truncate row-head" title={u.id}>
-                      {u.username}
-                      {self ? <span className="muted"> (you)</span> : null}
-                      {u.superadmin ? <span className="badge badge-super">superadmin</span> : null}
-                    </th>
-                    <td data-label="Role">
-                      <label>
-                        <span className="sr-only">Role of {u.username}</span>
-                        <select value={u.role} disabled={locked !== null} title={locked ?? undefined} onChange={(e) => { setActionError(null); setPending({ kind: 'role', user: u, role: e.target.value as Role }); }}>
-                          {ROLES.map((r) => (
-                            <option key={r} value={r}>
-                              {r}
-                            </option>
-                          ))}
-                        </select>
-                      </label>
-                    </td>
-                    <td data-label="Status">{u.disabled ? <span className="badge badge-disabled">disabled</span> : <span className="badge badge-active">active</span>}</td>
-                    <td data-label="Last login" title={u.lastLoginAt ?? undefined}>{u.lastLoginAt ? ago(u.lastLoginAt) : <span className="muted">never</span>}</td>
-                    <td data-label="Created" title={u.createdAt}>{ago(u.createdAt)}</td>
-                    <td data-label="Actions">
-                      <div className="row-actions">
-                        <button type="button" className="btn btn-small" disabled={(locked ?? selfReason) !== null} title={locked ?? selfReason ?? undefined} aria-label={`${u.disabled ? 'Enable' : 'Disable'} user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.disabled ? 'enable' : 'disable', user: u }); }}>
-                          {u.disabled ? 'Enable' : 'Disable'}
-                        </button>
-                        <button type="button" className="btn btn-small btn-danger-outline" disabled={(locked ?? selfReason) !== null} title={locked ?? selfReason ?? undefined} aria-label={`Delete user ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: 'delete', user: u }); }}>
-                          Delete
-                        </button>
-                        {superadmin && u.tenantId === me.tenantId ? (
-                          <button type="button" className="btn btn-small" aria-label={`${u.superadmin ? 'Remove superadmin from' : 'Make superadmin'} ${u.username}`} onClick={() => { setActionError(null); setPending({ kind: u.superadmin ? 'remove-super' : 'grant-super', user: u }); }}>
-                            {u.superadmin ? 'Remove superadmin' : 'Make superadmin'}
-                          </button>
-                        ) : null}
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable label="Users" resource={resource} empty="No users." rows={list} rowKey={(u) => u.id} rowProps={(u) => ({ 'data-user-id': u.id })} columns={columns} />
 
       {pending ? (
         <Confirm

@@ -5,7 +5,8 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { useResource } from '../hooks';
 import { api } from '../api';
-import { Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
+import { DataTable, type Column } from '../components/data-table';
+import { Chips, PageHeader } from '../components/ui';
 import { ago, count } from '../format';
 
 interface Worker {
@@ -34,7 +35,8 @@ function age(ms: number): string {
 }
 
 export function WorkersPage(): ReactNode {
-  const { data, error, loading, reload: load } = useResource(async () => ({ workers: (await api<{ workers: Worker[] }>('GET', '/api/v1/workers')).workers, at: Date.now() }));
+  const resource = useResource(async () => ({ workers: (await api<{ workers: Worker[] }>('GET', '/api/v1/workers')).workers, at: Date.now() }));
+  const { data, loading, reload: load } = resource;
   const [now, setNow] = useState(() => Date.now());
 
   useEffect(() => {
@@ -61,85 +63,43 @@ export function WorkersPage(): ReactNode {
           {count(workers.length)} live {workers.length === 1 ? 'worker' : 'workers'}, {count(running)} running {running === 1 ? 'job' : 'jobs'}. Refreshed every 5 seconds.
         </p>
       ) : null}
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!data && loading && !error ? <Loading /> : null}
-      {data && workers.length === 0 ? (
-        <Empty>
-          <p>No live workers: queued jobs wait until one starts.</p>
-          <p>
-            Start one with <code>jobplane start --role worker</code> (it connects to the same database), or run a remote worker in any language over HTTP with an API key that has the <code>worker</code> scope — see the remote-worker protocol in <code>docs/remote-workers.md</code>.
-          </p>
-        </Empty>
-      ) : null}
-      {workers.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Workers" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Zone</th>
-                <th scope="col">Tasks</th>
-                <th scope="col">Queues</th>
-                <th scope="col">Heartbeat</th>
-                <th scope="col" className="num">
-                  Running
-                </th>
-                <th scope="col">Host</th>
-                <th scope="col">Started</th>
-                <th scope="col">Labels</th>
-              </tr>
-            </thead>
-            <tbody>
-              {workers.map((w) => {
-                const heartbeat = w.heartbeatAgeMs + (now - data!.at);
-                return (
-                  <tr key={w.id} data-worker-id={w.id}>
-                    <th scope="row" className="truncate row-head" title={`${w.name} (${w.id})`}>
-                      {w.name}
-                    </th>
-                    <td data-label="Kind">{w.kind}</td>
-                    <td data-label="Zone">{w.zone ?? <span className="muted">—</span>}</td>
-                    <td data-label="Tasks" className="wrap">
-                      <ul className="chips" aria-label={`Tasks of ${w.name}`}>
-                        {w.tasks.map((t) => (
-                          <li key={t} className="chip">
-                            {t}
-                          </li>
-                        ))}
-                      </ul>
-                    </td>
-                    <td data-label="Queues" className="wrap">{w.queues && w.queues.length > 0 ? w.queues.join(', ') : <span className="muted">all</span>}</td>
-                    <td data-label="Heartbeat" className={heartbeat > 30_000 ? 'error-text' : undefined} title={w.lastHeartbeatAt}>
-                      {age(heartbeat)} ago
-                    </td>
-                    <td data-label="Running" className="num">
-                      {count(w.running)} / {count(w.concurrency)}
-                    </td>
-                    <td data-label="Host" className="truncate" title={w.hostname ?? undefined}>
-                      {w.hostname ?? <span className="muted">—</span>}
-                    </td>
-                    <td data-label="Started" title={w.startedAt}>{ago(w.startedAt, now)}</td>
-                    <td data-label="Labels" className="wrap">
-                      {w.labels && Object.keys(w.labels).length > 0 ? (
-                        <ul className="chips" aria-label={`Labels of ${w.name}`}>
-                          {Object.entries(w.labels).map(([k, v]) => (
-                            <li key={k} className="chip">
-                              {k}={v}
-                            </li>
-                          ))}
-                        </ul>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Workers"
+        resource={resource}
+        rows={workers}
+        rowKey={(w) => w.id}
+        rowProps={(w) => ({ 'data-worker-id': w.id })}
+        columns={columns(now, data?.at ?? now)}
+        empty={
+          <>
+            <p>No live workers: queued jobs wait until one starts.</p>
+            <p>
+              Start one with <code>jobplane start --role worker</code> (it connects to the same database), or run a remote worker in any language over HTTP with an API key that has the <code>worker</code> scope — see the remote-worker protocol in <code>docs/remote-workers.md</code>.
+            </p>
+          </>
+        }
+      />
     </>
   );
+}
+
+/** The columns at `now`, for a list read at `readAt` (heartbeat ages tick on between reads). */
+function columns(now: number, readAt: number): Array<Column<Worker>> {
+  const heartbeat = (w: Worker): number => w.heartbeatAgeMs + (now - readAt);
+  return [
+    { header: 'Name', rowHeader: true, cellClassName: 'truncate', title: (w) => `${w.name} (${w.id})`, cell: (w) => w.name },
+    { header: 'Kind', cell: (w) => w.kind },
+    { header: 'Zone', cell: (w) => w.zone ?? <span className="muted">—</span> },
+    { header: 'Tasks', cellClassName: 'wrap', cell: (w) => <Chips label={`Tasks of ${w.name}`} items={w.tasks} /> },
+    { header: 'Queues', cellClassName: 'wrap', cell: (w) => (w.queues && w.queues.length > 0 ? w.queues.join(', ') : <span className="muted">all</span>) },
+    { header: 'Heartbeat', cellClassName: (w) => (heartbeat(w) > 30_000 ? 'error-text' : undefined), title: (w) => w.lastHeartbeatAt, cell: (w) => `${age(heartbeat(w))} ago` },
+    { header: 'Running', className: 'num', cell: (w) => `${count(w.running)} / ${count(w.concurrency)}` },
+    { header: 'Host', cellClassName: 'truncate', title: (w) => w.hostname, cell: (w) => w.hostname ?? <span className="muted">—</span> },
+    { header: 'Started', title: (w) => w.startedAt, cell: (w) => ago(w.startedAt, now) },
+    {
+      header: 'Labels',
+      cellClassName: 'wrap',
+      cell: (w) => (w.labels && Object.keys(w.labels).length > 0 ? <Chips label={`Labels of ${w.name}`} items={Object.entries(w.labels).map(([k, v]) => `${k}=${v}`)} /> : <span className="muted">—</span>),
+    },
+  ];
 }
