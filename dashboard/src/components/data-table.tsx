@@ -9,6 +9,8 @@ import { ListStates } from './ui';
 export interface Column<T> {
   /** The column's header; also each cell's label when the table is stacked. */
   header: string;
+  /** What the header shows instead of its text (e.g. a select-all checkbox). */
+  heading?: ReactNode;
   /** Header only for screen readers (a column of buttons or checkboxes); its cells get no label. */
   hideHeader?: boolean;
   /** The cell names its row (`<th scope="row">`). */
@@ -61,7 +63,7 @@ export function DataTable<T>({ label, columns, rows, rowKey, rowProps, after, re
             <tr>
               {columns.map((c) => (
                 <th key={c.header} scope="col" className={c.className}>
-                  {c.hideHeader ? <span className="sr-only">{c.header}</span> : c.header}
+                  {c.heading ?? (c.hideHeader ? <span className="sr-only">{c.header}</span> : c.header)}
                 </th>
               ))}
             </tr>

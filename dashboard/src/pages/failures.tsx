@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { useResource, useThrottled } from '../hooks';
 import { api, ApiError } from '../api';
-import { Confirm, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { Confirm, PageHeader } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { ago, count, dateTime, shortId } from '../format';
 import { Link, setQuery, useLocation } from '../router';
@@ -62,12 +63,13 @@ export function FailuresPage(): ReactNode {
   const [result, setResult] = useState<string | null>(null);
 
   // Reloaded whenever the filters change; only the latest request may update the page.
-  const { data, error, loading, reload: load } = useResource(() => {
+  const resource = useResource(() => {
     const ms = WINDOWS.find((w) => w.value === filters.window)!.ms;
     return api<FailureList>('GET', '/api/v1/failures', {
       query: { since: new Date(Date.now() - ms).toISOString(), task: filters.task.trim(), queue: filters.queue.trim() },
     });
   }, filterKey);
+  const { data, loading, reload: load } = resource;
   useEffect(() => setResult(null), [filterKey]);
 
   // Live failures refetch at most every 2 s.
@@ -154,64 +156,49 @@ export function FailuresPage(): ReactNode {
         {result ? <span role="status">{result}</span> : null}
       </div>
 
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!data && loading ? <Loading /> : null}
-      {data && groups.length === 0 && !error ? <Empty>{filtered ? 'No failures match these filters.' : 'No failures — nice.'}</Empty> : null}
-      {groups.length > 0 ? (
-        <div className="table-wrap">
-          <table className="fail-table" aria-label="Failure groups" aria-busy={loading}>
-            <thead>
-              <tr>
-                <th scope="col">Task</th>
-                <th scope="col">Error</th>
-                <th scope="col" className="fail-num">Count</th>
-                <th scope="col">First seen</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {groups.map((g) => (
-                <tr key={`${g.task}\u0000${g.message}`}>
-                  <td className="fail-task" data-label="Task">
-                    <span className="mono">{g.task}</span>
-                    {g.queues.length > 0 ? <div className="muted fail-sub">{g.queues.length === 1 ? `queue ${g.queues[0]}` : `queues ${g.queues.join(', ')}`}</div> : null}
-                  </td>
-                  <td className="fail-msg" data-label="Error">
-                    <Message group={g} />
-                  </td>
-                  <td className="fail-num fail-inline" data-label="Count">
-                    {count(g.count)}
-                  </td>
-                  <td className="fail-inline" data-label="First seen" title={dateTime(g.firstSeen)}>
-                    {ago(g.firstSeen)}
-                  </td>
-                  <td className="fail-inline" data-label="Last seen" title={dateTime(g.lastSeen)}>
-                    {ago(g.lastSeen)}
-                  </td>
-                  <td>
-                    <div className="fail-actions">
-                      <Link to={jobsLink(g)} className="btn btn-small">
-                        View jobs
-                      </Link>
-                      <Link to={`/jobs/${g.sampleJobId}`} className="btn btn-small" aria-label={`Latest failed job ${shortId(g.sampleJobId)}`}>
-                        Latest <span className="mono">{shortId(g.sampleJobId)}</span>
-                      </Link>
-                      {canWrite ? (
-                        <button type="button" className="btn btn-small" onClick={() => { setResult(null); setTarget(g); }}>
-                          Retry all in this group
-                        </button>
-                      ) : null}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Failure groups"
+        className="fail-table"
+        resource={resource}
+        empty={filtered ? 'No failures match these filters.' : 'No failures — nice.'}
+        rows={groups}
+        rowKey={(g) => `${g.task}\u0000${g.message}`}
+        columns={[
+          {
+            header: 'Task',
+            cellClassName: 'fail-task',
+            cell: (g) => (
+              <>
+                <span className="mono">{g.task}</span>
+                {g.queues.length > 0 ? <div className="muted fail-sub">{g.queues.length === 1 ? `queue ${g.queues[0]}` : `queues ${g.queues.join(', ')}`}</div> : null}
+              </>
+            ),
+          },
+          { header: 'Error', cellClassName: 'fail-msg', cell: (g) => <Message group={g} /> },
+          { header: 'Count', className: 'fail-num', cellClassName: 'fail-inline', cell: (g) => count(g.count) },
+          { header: 'First seen', cellClassName: 'fail-inline', title: (g) => dateTime(g.firstSeen), cell: (g) => ago(g.firstSeen) },
+          { header: 'Last seen', cellClassName: 'fail-inline', title: (g) => dateTime(g.lastSeen), cell: (g) => ago(g.lastSeen) },
+          {
+            header: 'Actions',
+            hideHeader: true,
+            cell: (g) => (
+              <div className="fail-actions">
+                <Link to={jobsLink(g)} className="btn btn-small">
+                  View jobs
+                </Link>
+                <Link to={`/jobs/${g.sampleJobId}`} className="btn btn-small" aria-label={`Latest failed job ${shortId(g.sampleJobId)}`}>
+                  Latest <span className="mono">{shortId(g.sampleJobId)}</span>
+                </Link>
+                {canWrite ? (
+                  <button type="button" className="btn btn-small" onClick={() => { setResult(null); setTarget(g); }}>
+                    Retry all in this group
+                  </button>
+                ) : null}
+              </div>
+            ),
+          },
+        ]}
+      />
 
       {target ? (
         <Confirm

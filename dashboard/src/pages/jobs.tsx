@@ -5,7 +5,9 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, JOB_STATUSES, type Job, type JobList, type JobStatus } from '../api';
-import { Confirm, CursorPager, Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { DataTable, type Column } from '../components/data-table';
+import { Confirm, CursorPager, PageHeader, StatusBadge } from '../components/ui';
+import { useResource } from '../hooks';
 import { applyJobEvent, matchesStatus, mergeRead, replaceRow, type JobEventData } from '../job-list-live';
 import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { serialReader } from '../log-lines';
@@ -45,9 +47,6 @@ export function JobsPage(): ReactNode {
     cursor: query.get('cursor') ?? '',
   };
   const filterKey = JSON.stringify(filters);
-  const [data, setData] = useState<JobList | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
   const [freshIds, setFreshIds] = useState<ReadonlySet<string>>(new Set());
   const fresh = freshIds.size;
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -67,45 +66,40 @@ export function JobsPage(): ReactNode {
 
   // A read of the list is a snapshot that may predate events the stream delivers while it is in
   // flight; those events are kept and laid over its answer (unless the answer is further along).
-  // Only the newest read's answer is shown.
-  const reads = useRef({ generation: 0, inFlight: false, seen: new Map<string, { status: JobStatus; attempt: number }>() });
+  // Only the newest read's answer is shown (useResource).
+  const reads = useRef({ inFlight: 0, keepLeft: false, seen: new Map<string, { status: JobStatus; attempt: number }>() });
   // The rows as the last event left them (state updates land later), for deciding what an event does.
   const rows = useRef<Job[]>([]);
-  rows.current = data?.jobs ?? [];
   // The filters the shown rows were read with: a read of other filters keeps none of them.
   const shownKey = useRef('');
-  const load = useCallback(async ({ keepLeft = false }: { keepLeft?: boolean } = {}) => {
+  const resource = useResource(async (): Promise<JobList> => {
     const state = reads.current;
-    const generation = ++state.generation;
-    state.inFlight = true;
+    const keepLeft = state.keepLeft;
+    state.keepLeft = false;
+    state.inFlight += 1;
     state.seen = new Map();
-    setLoading(true);
     try {
       const list = await api<JobList>('GET', '/api/v1/jobs', {
         query: { status: filters.status, queue: filters.queue, task: filters.task, scheduleId: filters.scheduleId, since: filters.since, until: filters.until, q: filters.q, cursor: filters.cursor, limit: PAGE },
       });
-      if (generation !== state.generation) return;
       // What is shown now (events may have moved rows out of the filter while the read was out).
       const keep = keepLeft && shownKey.current === filterKey ? rows.current : [];
       shownKey.current = filterKey;
-      setData({ ...list, jobs: mergeRead(list.jobs, state.seen, keep, statuses) });
-      setError(null);
       setFreshIds(new Set());
-    } catch (err) {
-      if (generation === state.generation) setError(err);
+      return { ...list, jobs: mergeRead(list.jobs, state.seen, keep, statuses) };
     } finally {
-      if (generation === state.generation) {
-        state.inFlight = false;
-        setLoading(false);
-      }
+      state.inFlight -= 1;
     }
-  // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the filters' JSON (a new object each render)
-  }, [filterKey]);
+  }, filterKey);
+  const { data, setData, reload } = resource;
+  rows.current = data?.jobs ?? [];
+  /** Read the list again; `keepLeft` for reads the page makes on its own (see mergeRead). */
+  const load = useCallback((options: { keepLeft?: boolean } = {}): Promise<void> => {
+    if (options.keepLeft) reads.current.keepLeft = true;
+    return reload();
+  }, [reload]);
 
-  useEffect(() => {
-    setSelected(new Set());
-    void load();
-  }, [load]);
+  useEffect(() => setSelected(new Set()), [filterKey]);
 
   // A row whose job changed may have a new error (the event does not carry it): read that job
   // again, one read per job at a time.
@@ -121,7 +115,7 @@ export function JobsPage(): ReactNode {
       rowReaders.current.set(id, read);
     }
     void read();
-  }, []);
+  }, [setData]);
 
   const onEvent = useCallback((event: LiveEvent) => {
     if (event.type === 'reset') {
@@ -130,14 +124,14 @@ export function JobsPage(): ReactNode {
     }
     if (event.type !== 'job') return;
     const d = event.data as unknown as JobEventData;
-    if (reads.current.inFlight) reads.current.seen.set(d.jobId, { status: d.status, attempt: d.attempt });
+    if (reads.current.inFlight > 0) reads.current.seen.set(d.jobId, { status: d.status, attempt: d.attempt });
     const effect = applyJobEvent(rows.current, d, statuses);
     rows.current = effect.rows;
     setData((current) => (current ? { ...current, jobs: applyJobEvent(current.jobs, d, statuses).rows } : current));
     // A job submitted (or entering the status filter) since this page loaded: count it, unless we are on an older page.
     if (effect.fresh && !filters.cursor) setFreshIds((ids) => (ids.has(d.jobId) ? ids : new Set(ids).add(d.jobId)));
     if (effect.refetch) refetchRow(d.jobId);
-  }, [load, filters.cursor, statuses, refetchRow]);
+  }, [load, filters.cursor, statuses, refetchRow, setData]);
   // A fresh subscription replays nothing: read the list again once it is in place, so a change
   // made between the first read and the subscription is not missed.
   const onOpen = useCallback((resumed: boolean) => {
@@ -274,53 +268,47 @@ export function JobsPage(): ReactNode {
         {bulkResult ? <span role="status">{bulkResult}</span> : null}
       </div>
 
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!data && loading ? <Loading /> : null}
-      {data && jobs.length === 0 ? <Empty>No jobs match these filters.</Empty> : null}
-      {jobs.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Jobs" aria-busy={loading}>
-            <thead>
-              <tr>
-                {canWrite ? (
-                  <th scope="col">
+      <DataTable
+        label="Jobs"
+        className=""
+        resource={resource}
+        empty="No jobs match these filters."
+        rows={jobs}
+        rowKey={(job) => job.id}
+        rowProps={(job) => {
+          const left = !matchesStatus(statuses, job.status);
+          return {
+            className: [selected.has(job.id) ? 'selected' : '', left ? 'row-left' : ''].filter(Boolean).join(' ') || undefined,
+            'data-job-id': job.id,
+            'data-left': left || undefined,
+            title: left ? 'No longer matches the status filter' : undefined,
+          };
+        }}
+        columns={[
+          ...(canWrite
+            ? [
+                {
+                  header: 'Select',
+                  heading: <input type="checkbox" aria-label="Select all jobs on this page" checked={chosen.length === jobs.length} onChange={(e) => setSelected(e.target.checked ? new Set(jobs.map((j) => j.id)) : new Set())} />,
+                  cell: (job: Job) => (
                     <input
                       type="checkbox"
-                      aria-label="Select all jobs on this page"
-                      checked={chosen.length === jobs.length}
-                      onChange={(e) => setSelected(e.target.checked ? new Set(jobs.map((j) => j.id)) : new Set())}
+                      aria-label={`Select job ${shortId(job.id)}`}
+                      checked={selected.has(job.id)}
+                      onChange={(e) => {
+                        const next = new Set(selected);
+                        if (e.target.checked) next.add(job.id);
+                        else next.delete(job.id);
+                        setSelected(next);
+                      }}
                     />
-                  </th>
-                ) : null}
-                <th scope="col">Job</th>
-                <th scope="col">Status</th>
-                <th scope="col">Task</th>
-                <th scope="col">Queue</th>
-                <th scope="col">Attempt</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((job) => (
-                <JobRow
-                  key={job.id}
-                  job={job}
-                  left={!matchesStatus(statuses, job.status)}
-                  selectable={canWrite}
-                  selected={selected.has(job.id)}
-                  onSelect={(on) => {
-                    const next = new Set(selected);
-                    if (on) next.add(job.id);
-                    else next.delete(job.id);
-                    setSelected(next);
-                  }}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+                  ),
+                },
+              ]
+            : []),
+          ...COLUMNS,
+        ]}
+      />
       <CursorPager cursor={filters.cursor} nextCursor={data?.nextCursor} />
 
       {bulk ? (
@@ -349,37 +337,20 @@ export function JobsPage(): ReactNode {
   );
 }
 
-function JobRow({ job, left, selectable, selected, onSelect }: { job: Job; left: boolean; selectable: boolean; selected: boolean; onSelect: (on: boolean) => void }): ReactNode {
-  const lastError = job.errors.at(-1);
-  const className = [selected ? 'selected' : '', left ? 'row-left' : ''].filter(Boolean).join(' ');
-  return (
-    <tr className={className || undefined} data-job-id={job.id} data-left={left || undefined} title={left ? 'No longer matches the status filter' : undefined}>
-      {selectable ? (
-        <td>
-          <input type="checkbox" aria-label={`Select job ${shortId(job.id)}`} checked={selected} onChange={(e) => onSelect(e.target.checked)} />
-        </td>
-      ) : null}
-      <td className="mono">
-        <Link to={`/jobs/${job.id}`} title={job.id}>
-          {shortId(job.id)}
-        </Link>
-      </td>
-      <td>
-        <StatusBadge status={job.status} />
-      </td>
-      <td className="truncate" title={job.task}>
-        {job.task}
-      </td>
-      <td className="truncate" title={job.queue}>
-        {job.queue}
-      </td>
-      <td>
-        {job.attempt}/{job.maxAttempts}
-      </td>
-      <td title={job.createdAt}>{ago(job.createdAt)}</td>
-      <td className="truncate muted" title={lastError?.message}>
-        {lastError?.message ?? ''}
-      </td>
-    </tr>
-  );
-}
+const COLUMNS: Array<Column<Job>> = [
+  {
+    header: 'Job',
+    cellClassName: 'mono',
+    cell: (job) => (
+      <Link to={`/jobs/${job.id}`} title={job.id}>
+        {shortId(job.id)}
+      </Link>
+    ),
+  },
+  { header: 'Status', cell: (job) => <StatusBadge status={job.status} /> },
+  { header: 'Task', cellClassName: 'truncate', title: (job) => job.task, cell: (job) => job.task },
+  { header: 'Queue', cellClassName: 'truncate', title: (job) => job.queue, cell: (job) => job.queue },
+  { header: 'Attempt', cell: (job) => `${job.attempt}/${job.maxAttempts}` },
+  { header: 'Created', title: (job) => job.createdAt, cell: (job) => ago(job.createdAt) },
+  { header: 'Last error', cellClassName: 'truncate muted', title: (job) => job.errors.at(-1)?.message, cell: (job) => job.errors.at(-1)?.message ?? '' },
+];

@@ -4,7 +4,9 @@
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
-import { Confirm, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { Confirm, ErrorBox, PageHeader } from '../components/ui';
+import { useResource } from '../hooks';
 import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { shortId } from '../format';
 import { Link, match, navigate, setQuery, useLocation } from '../router';
@@ -39,30 +41,13 @@ function ScheduleListPage(): ReactNode {
   const can = useCan();
   const canWrite = can('schedules:write');
   const after = query.get('after') ?? '';
-  const [data, setData] = useState<ScheduleList | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(true);
+  const resource = useResource(() => api<ScheduleList>('GET', '/api/v1/schedules', { query: { after, limit: PAGE } }), after);
+  const { data, reload: load, setData } = resource;
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [message, setMessage] = useState<ReactNode>(null);
   const [, setTick] = useState(0);
-
-  const load = useCallback(async () => {
-    setLoading(true);
-    try {
-      setData(await api<ScheduleList>('GET', '/api/v1/schedules', { query: { after, limit: PAGE } }));
-      setError(null);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setLoading(false);
-    }
-  }, [after]);
-
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   // "in 3m" stays true while the page is open.
   useEffect(() => {
@@ -125,86 +110,80 @@ function ScheduleListPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !pending ? <ErrorBox error={actionError} /> : null}
-      {error ? <ErrorBox error={error} onRetry={() => void load()} /> : null}
-      {!data && loading ? <Loading label="Loading schedules…" /> : null}
-      {data && schedules.length === 0 ? (
-        <Empty>
-          <p>
-            <strong>No schedules{after ? ' on this page' : ' yet'}.</strong>
-          </p>
-          <p>
-            A schedule submits a job for you again and again: on a cron expression read in a time zone you choose (say, every weekday at 02:30 in Europe/Berlin) or at a fixed interval (every 5 minutes). Each fire is
-            recorded as a run, with the job it started or why it was skipped.
-          </p>
-          {canWrite && !after ? (
-            <Link to="/schedules/new" className="btn btn-primary">
-              Create the first schedule
-            </Link>
-          ) : null}
-        </Empty>
-      ) : null}
-      {schedules.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Schedules" aria-busy={loading} className="sched-table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Timing</th>
-                <th scope="col">Time zone</th>
-                <th scope="col">Next fire</th>
-                <th scope="col">Last fire</th>
-                <th scope="col">State</th>
-                {canWrite ? <th scope="col">Actions</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {schedules.map((s) => (
-                <tr key={s.id} data-schedule-id={s.id}>
-                  <td className="truncate" data-label="Name">
-                    <div>
-                      <Link to={`/schedules/${s.id}`} title={s.description ?? s.name}>
-                        {s.name}
+      <DataTable
+        label="Schedules"
+        className="sched-table"
+        resource={resource}
+        empty={
+          <>
+            <p>
+              <strong>No schedules{after ? ' on this page' : ' yet'}.</strong>
+            </p>
+            <p>
+              A schedule submits a job for you again and again: on a cron expression read in a time zone you choose (say, every weekday at 02:30 in Europe/Berlin) or at a fixed interval (every 5 minutes). Each fire is
+              recorded as a run, with the job it started or why it was skipped.
+            </p>
+            {canWrite && !after ? (
+              <Link to="/schedules/new" className="btn btn-primary">
+                Create the first schedule
+              </Link>
+            ) : null}
+          </>
+        }
+        rows={schedules}
+        rowKey={(s) => s.id}
+        rowProps={(s) => ({ 'data-schedule-id': s.id })}
+        columns={[
+          {
+            header: 'Name',
+            cellClassName: 'truncate',
+            cell: (s) => (
+              <div>
+                <Link to={`/schedules/${s.id}`} title={s.description ?? s.name}>
+                  {s.name}
+                </Link>
+                <span className="muted sched-sub">
+                  {s.task} on {s.queue}
+                </span>
+              </div>
+            ),
+          },
+          {
+            header: 'Timing',
+            cellClassName: 'wrap sched-timing',
+            cell: (s) => (
+              <div>
+                {timingWords(s)}
+                {s.cron ? <span className="muted sched-sub mono">{s.cron}</span> : null}
+              </div>
+            ),
+          },
+          { header: 'Time zone', cell: (s) => s.timezone },
+          { header: 'Next fire', cellClassName: 'sched-when', cell: (s) => (s.paused ? <span className="muted">— (paused)</span> : <FireTime iso={s.nextFireAt} timeZone={s.timezone} compact />) },
+          { header: 'Last fire', cellClassName: 'sched-when', cell: (s) => <FireTime iso={s.lastFireAt} timeZone={s.timezone} compact /> },
+          { header: 'State', cell: (s) => <PausedBadge paused={s.paused} /> },
+          ...(canWrite
+            ? [
+                {
+                  header: 'Actions',
+                  cell: (s: Schedule) => (
+                    <div className="sched-actions">
+                      <button type="button" className="btn btn-small" disabled={busy === s.id} aria-label={`${s.paused ? 'Resume' : 'Pause'} ${s.name}`} onClick={() => void setPaused(s, !s.paused)}>
+                        {s.paused ? 'Resume' : 'Pause'}
+                      </button>
+                      <button type="button" className="btn btn-small" disabled={busy === s.id} aria-label={`Trigger ${s.name} now`} onClick={() => { setActionError(null); setPending({ kind: 'trigger', schedule: s }); }}>
+                        Trigger now
+                      </button>
+                      <Link to={`/schedules/${s.id}/edit`} className="btn btn-small" aria-label={`Edit ${s.name}`}>
+                        Edit
                       </Link>
-                      <span className="muted sched-sub">
-                        {s.task} on {s.queue}
-                      </span>
                     </div>
-                  </td>
-                  <td className="wrap sched-timing" data-label="Timing">
-                    <div>
-                      {timingWords(s)}
-                      {s.cron ? <span className="muted sched-sub mono">{s.cron}</span> : null}
-                    </div>
-                  </td>
-                  <td data-label="Time zone">{s.timezone}</td>
-                  <td className="sched-when" data-label="Next fire">{s.paused ? <span className="muted">— (paused)</span> : <FireTime iso={s.nextFireAt} timeZone={s.timezone} compact />}</td>
-                  <td className="sched-when" data-label="Last fire">
-                    <FireTime iso={s.lastFireAt} timeZone={s.timezone} compact />
-                  </td>
-                  <td data-label="State">
-                    <PausedBadge paused={s.paused} />
-                  </td>
-                  {canWrite ? (
-                    <td data-label="Actions">
-                      <div className="sched-actions">
-                        <button type="button" className="btn btn-small" disabled={busy === s.id} aria-label={`${s.paused ? 'Resume' : 'Pause'} ${s.name}`} onClick={() => void setPaused(s, !s.paused)}>
-                          {s.paused ? 'Resume' : 'Pause'}
-                        </button>
-                        <button type="button" className="btn btn-small" disabled={busy === s.id} aria-label={`Trigger ${s.name} now`} onClick={() => { setActionError(null); setPending({ kind: 'trigger', schedule: s }); }}>
-                          Trigger now
-                        </button>
-                        <Link to={`/schedules/${s.id}/edit`} className="btn btn-small" aria-label={`Edit ${s.name}`}>
-                          Edit
-                        </Link>
-                      </div>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
       <div className="pager">
         {after ? (
           <button type="button" className="btn" onClick={() => setQuery({ after: null })}>
