@@ -33,13 +33,9 @@ export function parseLocalFlags(argv: string[]): { positionals: string[]; flags:
  * and returns its exit code (2 for configuration, 1 otherwise) after stopping what it started.
  */
 export async function start(flags: Flags): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env, flags);
-  } catch (error) {
-    return reportFailure(error, null);
-  }
-  const logger = createLogger(config.logLevel, {}, config.logFormat);
+  const loaded = configured(flags);
+  if (typeof loaded === 'number') return loaded;
+  const { config, logger } = loaded;
   const app = await startUntilSignal(config, logger);
   if (typeof app === 'number') return app;
   logger.info({ roles: config.roles, url: app.url ?? undefined, opsUrl: app.opsUrl ?? undefined, workerId: app.worker?.id, schedulerId: app.scheduler?.id }, 'jobplane is running; press Ctrl-C to stop');
@@ -108,6 +104,16 @@ async function startUntilSignal(config: Config, logger: Logger): Promise<Running
  * One line on stderr for a local command that could not run, and its exit code: 2 for a
  * configuration problem, 1 for anything else. No stack trace unless JOBPLANE_DEBUG is set.
  */
+/** The settings and a logger for them, or the exit code of a bad setting (reported). */
+function configured(flags: Flags): { config: Config; logger: ReturnType<typeof createLogger> } | number {
+  try {
+    const config = loadConfig(process.env, flags);
+    return { config, logger: createLogger(config.logLevel, {}, config.logFormat) };
+  } catch (error) {
+    return reportFailure(error, null);
+  }
+}
+
 function reportFailure(error: unknown, config: Config | null): number {
   const fault = error as { code?: unknown; address?: string; port?: number };
   if (error instanceof AppError && error.code === 'CONFIG_INVALID') {
@@ -131,13 +137,9 @@ function reportFailure(error: unknown, config: Config | null): number {
 
 /** `jobplane migrate`: one line and exit 2 on bad settings, 1 when the database cannot be reached. */
 export async function runMigrate(flags: Flags): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig(process.env, flags);
-  } catch (error) {
-    return reportFailure(error, null);
-  }
-  const logger = createLogger(config.logLevel, {}, config.logFormat);
+  const loaded = configured(flags);
+  if (typeof loaded === 'number') return loaded;
+  const { config, logger } = loaded;
   try {
     const embedded = config.databaseUrl ? null : await startEmbeddedPostgres({ dataDir: config.dataDir, ephemeral: config.ephemeral, logger });
     const url = config.databaseUrl ?? embedded!.connectionString;
