@@ -4,6 +4,7 @@
  */
 import { useCallback, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
+import { DataTable } from '../components/data-table';
 import { Confirm, ErrorBox, JsonBlock, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { useResource } from '../hooks';
@@ -43,7 +44,7 @@ export function ScheduleDetailPage({ id }: { id: string }): ReactNode {
   const runsResource = useResource(async () => (await api<{ runs: ScheduleRun[] }>('GET', `${path}/runs`, { query: { limit: 50 } })).runs, path);
   const { data: schedule } = scheduleResource;
   const { data: preview, error: previewError } = previewResource;
-  const { data: runs, error: runsError, reload: loadRuns } = runsResource;
+  const { data: runs, reload: loadRuns } = runsResource;
   const [deleted, setDeleted] = useState(false);
   const error = deleted ? new ApiError(404, { code: 'SCHEDULE_NOT_FOUND', detail: 'This schedule was deleted.' }) : scheduleResource.error;
   const [action, setAction] = useState<Action>(null);
@@ -248,48 +249,33 @@ export function ScheduleDetailPage({ id }: { id: string }): ReactNode {
         <p className="muted">
           Each fire time, newest first: the job it submitted, or why it was skipped. <Link to={`/jobs?scheduleId=${encodeURIComponent(s.id)}`}>All jobs of this schedule</Link>
         </p>
-        {runsError ? <ErrorBox error={runsError} onRetry={() => void loadRuns()} /> : null}
-        {!runs && !runsError ? <Loading label="Loading runs…" /> : null}
-        {runs && runs.length === 0 ? <p className="muted">No runs yet. The first is due {s.nextFireAt && !s.paused ? zonedTime(s.nextFireAt, s.timezone) : 'when it is resumed'}.</p> : null}
-        {runs && runs.length > 0 ? (
-          <div className="table-wrap">
-            <table aria-label="Runs" className="sched-table">
-              <thead>
-                <tr>
-                  <th scope="col">Fire time</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Job</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.map((run) => (
-                  <tr key={`${run.fireAt}-${run.createdAt}-${run.jobId ?? run.reason}`}>
-                    <td className="sched-when" data-label="Fire time">
-                      <FireTime iso={run.fireAt} timeZone={s.timezone} />
-                    </td>
-                    <td data-label="Outcome">
-                      <span className={`badge badge-${run.outcome === 'enqueued' ? 'enqueued' : 'skipped'}`}>{run.outcome}</span>
-                    </td>
-                    <td className="wrap" data-label="Reason">{run.reason}</td>
-                    <td data-label="Job">
-                      {run.jobId ? (
-                        <span className="sched-job">
-                          <Link to={`/jobs/${run.jobId}`} className="mono" title={run.jobId} aria-label={`Job ${shortId(run.jobId)}`}>
-                            {shortId(run.jobId)}
-                          </Link>
-                          {run.jobStatus ? <StatusBadge status={run.jobStatus} /> : null}
-                        </span>
-                      ) : (
-                        <span className="muted">—</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+        <DataTable
+          label="Runs"
+          className="sched-table"
+          resource={runsResource}
+          empty={<span className="muted">No runs yet. The first is due {s.nextFireAt && !s.paused ? zonedTime(s.nextFireAt, s.timezone) : 'when it is resumed'}.</span>}
+          rows={runs ?? []}
+          rowKey={(run) => `${run.fireAt}-${run.createdAt}-${run.jobId ?? run.reason}`}
+          columns={[
+            { header: 'Fire time', cellClassName: 'sched-when', cell: (run) => <FireTime iso={run.fireAt} timeZone={s.timezone} /> },
+            { header: 'Outcome', cell: (run) => <span className={`badge badge-${run.outcome === 'enqueued' ? 'enqueued' : 'skipped'}`}>{run.outcome}</span> },
+            { header: 'Reason', cellClassName: 'wrap', cell: (run) => run.reason },
+            {
+              header: 'Job',
+              cell: (run) =>
+                run.jobId ? (
+                  <span className="sched-job">
+                    <Link to={`/jobs/${run.jobId}`} className="mono" title={run.jobId} aria-label={`Job ${shortId(run.jobId)}`}>
+                      {shortId(run.jobId)}
+                    </Link>
+                    {run.jobStatus ? <StatusBadge status={run.jobStatus} /> : null}
+                  </span>
+                ) : (
+                  <span className="muted">—</span>
+                ),
+            },
+          ]}
+        />
       </section>
 
       {action === 'trigger' ? (
