@@ -5,7 +5,7 @@
  * so a year-long outage of an every-second schedule costs milliseconds, not millions of steps.
  */
 import { AppError, invalidField } from '../errors/index.js';
-import type { CompiledCron } from './cron.js';
+import type { CompiledCron } from './cron/index.js';
 
 /** When a schedule fires: a compiled cron expression, or every `everyMs` starting at `anchor`. */
 export type ScheduleTiming =

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileCron } from '../../src/core/cron.js';
+import { compileCron } from '../../src/core/cron/index.js';
 
 /*
  * DST policy (DESIGN §4, D10, R11). The property tests compare `next()` with a brute-force oracle
