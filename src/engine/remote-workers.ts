@@ -5,7 +5,7 @@
  * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this
  * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
  */
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { storableText, type AttemptError } from '../core/attempt-outcome.js';
 import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/deps.js';
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { COUNTER_IDLE_RESET_S } from '../core/login-throttle.js';
 import { greenestZone, type PlacementPolicy } from '../core/placement.js';
 import { withTransaction, type Pool } from '../db/pool.js';

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { EventSink } from '../core/events.js';
-import { EventPublisher } from '../engine/events.js';
-import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import type { EventSink } from '../core/live-events.js';
+import { EventPublisher } from '../engine/event-publisher.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import type { PlacementPolicy } from '../core/placement.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { decideOutcome, type AbortCause, type AttemptOutcome } from '../core/attempt-outcome.js';
-import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import { createPool, isConnectionError, type Pool } from '../db/pool.js';
@@ -19,8 +20,8 @@ import { markWorkerStopped, registerWorker, touchWorker } from '../db/queries/wo
 import { JobClaimer } from '../engine/claimer.js';
 import { joinMaintenance, type Membership } from '../scheduler/membership.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { jobEvent, type EventSink, type JobChange } from '../core/events.js';
-import { EventPublisher } from '../engine/events.js';
+import { jobEvent, type EventSink, type JobChange } from '../core/live-events.js';
+import { EventPublisher } from '../engine/event-publisher.js';
 import { createSecretService, type SecretResolver } from '../engine/secrets/index.js';
 import { hasSecretRefs, type SecretRedactor } from '../core/secret-refs.js';
 import { OutputBuffer } from './output-buffer.js';

@@ -1,7 +1,7 @@
-import type { JobChange } from '../../core/events.js';
+import type { JobChange } from '../../core/live-events.js';
 import type { AttemptError } from './job-rows.js';
 import type { Queryable } from '../pool.js';
-import { JOB_CHANGE_COLUMNS } from './events.js';
+import { JOB_CHANGE_COLUMNS } from './event-channel.js';
 
 /** Channel on which committed enqueues wake workers. The payload is empty: it is only a hint. */
 export const JOBS_CHANNEL = 'jobplane_jobs';

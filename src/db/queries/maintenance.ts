@@ -1,6 +1,6 @@
 import type { Queryable } from '../pool.js';
-import type { JobChange } from '../../core/events.js';
-import { JOB_CHANGE_COLUMNS } from './events.js';
+import type { JobChange } from '../../core/live-events.js';
+import { JOB_CHANGE_COLUMNS } from './event-channel.js';
 import type { AttemptError } from './job-rows.js';
 
 /** A running job whose lease ran out. */

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../../core/access.js';
-import { silentLogger, systemClock, type Clock, type Logger } from '../../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../../core/deps.js';
+import { systemClock } from '../clock.js';
 import type { Queryable } from '../../db/pool.js';
 import * as q from '../../db/queries/identity.js';
 import { revokeSession } from '../../db/queries/sessions.js';
