@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /**
- * Lint rules double as architecture rules (DESIGN §7):
+ * Lint rules double as architecture rules (docs/decisions.md #1, #2):
  * - only src/db may import the pg driver (SQL lives in one layer);
  * - src/core is pure: no I/O modules, no process, no clocks;
  * - src/worker never imports src/api.

@@ -1,7 +1,7 @@
 /**
  * The one duration syntax, for settings (`JOBPLANE_LEASE=30s`) and CLI flags (`--timeout 5m`):
  * a number with a unit (`ms`, `s`, `m`, `h`, `d`, `w`; decimals allowed), several of them added
- * up (`1h30m`), or a bare whole number, which means milliseconds (docs/decisions.md).
+ * up (`1h30m`), or a bare whole number, which means milliseconds (docs/decisions.md #24).
  */
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };

@@ -1,6 +1,6 @@
 /**
  * IP address parsing and the "is this address public?" rule behind SSRF protection
- * (RELIABILITY-SECURITY §5e point 4). Pure: the HTTP task resolves names itself and asks
+ * (docs/decisions.md #20). Pure: the HTTP task resolves names itself and asks
  * this module about every address before it connects; the payload validator asks it about
  * literal IP hosts at submit time.
  *
@@ -224,7 +224,7 @@ export function blockedRange(ip: string | IpAddress): string | null {
   return null;
 }
 
-/** Whether `ip` is a publicly routable address (false for anything in §5e's block list, and for non-addresses). */
+/** Whether `ip` is a publicly routable address (false for anything in the block lists above, and for non-addresses). */
 export function isPublicAddress(ip: string | IpAddress): boolean {
   return blockedRange(ip) === null;
 }

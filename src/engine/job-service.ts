@@ -62,7 +62,7 @@ export async function readJob(db: Queryable, actor: Actor, id: string): Promise<
 }
 
 /**
- * Cancel a job (DESIGN §2): queued/scheduled → cancelled at once; running → a cancel request
+ * Cancel a job (docs/decisions.md #5): queued/scheduled → cancelled at once; running → a cancel request
  * that fires the handler's AbortSignal (the lease is revoked after the grace period if the
  * handler does not stop). Cancelling a cancelled job is a no-op; finished jobs cannot be.
  */

@@ -1,5 +1,5 @@
 /**
- * The remote-worker protocol's engine (DESIGN §1 "worker", §2 leases): workers in any language
+ * The remote-worker protocol's engine (docs/decisions.md #7): workers in any language
  * register, long-poll for jobs, renew their leases, stream output and report outcomes over HTTP.
  * Everything a remote worker does is scoped to the tenant of its API key and fenced by the job's
  * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this

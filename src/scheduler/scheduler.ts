@@ -67,7 +67,7 @@ export interface SchedulerEvents {
 }
 
 /**
- * The maintenance role (DESIGN §5): elects one leader through a lease row in PostgreSQL (D8: a
+ * The maintenance role (docs/decisions.md #11): elects one leader through a lease row in PostgreSQL (a
  * random per-process id, renewal scoped to the owner, step down on any failure), and while leader
  * runs the cron enqueuer, the placer, the lease rescuer, the retention cleaner and the secret rewrapper.
  */

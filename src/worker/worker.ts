@@ -78,7 +78,7 @@ export interface WorkerOptions {
   /** The active key's id (JOBPLANE_SECRETS_ACTIVE_KEY); only encryption uses it. @defaultValue the first key */
   secretsActiveKey?: string | null;
   /**
-   * Take part in electing the maintenance leader from this process (DESIGN §5): while leader it
+   * Take part in electing the maintenance leader from this process (docs/decisions.md #11): while leader it
    * rescues jobs whose lease expired, fires cron schedules, places jobs and applies retention, so
    * a deployment of nothing but workers is still safe. Workers on one pool share one candidate.
    * Turn it off only where a scheduler runs in the same process. @defaultValue true

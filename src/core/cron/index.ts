@@ -2,7 +2,7 @@
  * Cron expressions evaluated in an IANA time zone, returned as UTC instants.
  *
  * We match cron fields ourselves instead of wrapping croner: croner's DST rule decides "fixed
- * time" by single values in seconds/minutes/hours, while our policy (DESIGN §4, D10) decides it
+ * time" by single values in seconds/minutes/hours, while our policy (docs/decisions.md #12) decides it
  * by the hour field alone, and we must reject Quartz syntax croner accepts. Time zone offsets
  * come from `Intl.DateTimeFormat`; each local day is resolved once into at most three wall-clock
  * segments (before a transition, inside a gap, after it), so `next()` never scans minute by minute.

@@ -1,5 +1,5 @@
 /**
- * Sessions (docs/decisions.md, identity entries): logins with throttling, access JWTs, rotating
+ * Sessions (docs/decisions.md #17, #18): logins with throttling, access JWTs, rotating
  * refresh tokens, logout, and telling who presents a credential (a user's access token or an API key).
  */
 import type { Principal } from '../../core/access.js';
