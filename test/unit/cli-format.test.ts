@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { describeFailure, EXIT, UsageError } from '../../src/cli/context.js';
-import { parseDuration } from '../../src/core/duration.js';
 import { colorStatus, formatAgo, formatTable, makeColors, parseTime, progressBar, progressPercent, shouldColor, stripAnsi, visibleWidth } from '../../src/cli/format.js';
 import { ApiError } from '../../src/client/client.js';
 
@@ -22,17 +21,6 @@ test('colour codes do not count towards column widths', () => {
   const lines = table.split('\n').map(stripAnsi);
   assert.deepEqual(lines, ['STATUS  N', 'failed  1', 'queued  2']);
   assert.equal(visibleWidth(c.red('abc')), 3);
-});
-
-test('durations take a unit, may be compound, and a bare number is milliseconds', () => {
-  assert.equal(parseDuration('500ms'), 500);
-  assert.equal(parseDuration('30s'), 30_000);
-  assert.equal(parseDuration('5m'), 300_000);
-  assert.equal(parseDuration('1h30m'), 5_400_000);
-  assert.equal(parseDuration('2d'), 172_800_000);
-  assert.equal(parseDuration('30'), 30);
-  assert.equal(parseDuration('soon'), null);
-  assert.equal(parseDuration(''), null);
 });
 
 test('times are ISO 8601 or a duration ago', () => {

@@ -10,6 +10,7 @@ test('a bare whole number is milliseconds, a unit or a sum of units is converted
   assert.equal(parseDuration('500ms'), 500);
   assert.equal(parseDuration('30 s'), 30_000);
   assert.equal(parseDuration('1.5m'), 90_000);
+  assert.equal(parseDuration('2d'), 172_800_000);
   assert.equal(parseDuration('1h30m'), 5_400_000);
   assert.equal(parseDuration('1w'), 604_800_000);
   for (const bad of ['', 'soon', '1.5', '-5', '5x', '5 minutes', 'ms', '1h-30m']) assert.equal(parseDuration(bad), null, bad);
