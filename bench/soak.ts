@@ -1,5 +1,5 @@
 /**
- * Soak (RELIABILITY R18, not run by CI): a steady submission rate through `addJobs` for a long
+ * Soak (docs/decisions.md #9; not run by CI): a steady submission rate through `addJobs` for a long
  * time, two worker processes (one of them SIGKILLed and restarted every minute), one scheduler
  * process (the rescuer). Every 10 s it samples the RSS of every process (and of this database's
  * PostgreSQL backends), connections per application_name in pg_stat_activity, the jobs by status,

@@ -1,4 +1,4 @@
-/** Files and folders under src/, test/, bench/ and scripts/ are kebab-case (STYLE: one naming rule, checked). */
+/** Files and folders under src/, test/, bench/ and scripts/ are kebab-case (docs/decisions.md #23). */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 

@@ -3,7 +3,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readStdin, UsageError, type Context, type OptionSpecs, type Values } from './context.js';
-import { parseDuration, parseTime } from './format.js';
+import { parseDuration } from '../core/duration.js';
+import { parseTime } from './format.js';
 
 /** One command, e.g. `jobs submit`. */
 export interface Command {

@@ -1,7 +1,9 @@
 /**
  * Pure formatting and parsing helpers of the CLI: colours, tables, durations, times, progress
  * bars. Nothing here reads the environment or writes anywhere, so it is tested without a server.
+ * Durations are parsed by src/core/duration.ts (one syntax for flags and settings).
  */
+import { isBareNumber, parseDuration } from '../core/duration.js';
 
 /** ANSI colour helpers; all are identity functions when colour is off. */
 export interface Colors {
@@ -86,19 +88,6 @@ export function formatTable(header: readonly string[], rows: ReadonlyArray<reado
   return [c.bold(line(header.map((h) => h.toUpperCase()))), ...rows.map((r) => line(header.map((_, i) => r[i] ?? '')))].join('\n');
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/**
- * Parse a duration such as `500ms`, `30s`, `5m`, `2h`, `1d` or `1h30m` into milliseconds; null
- * when it is not one (a bare number is refused: its unit would be a guess).
- */
-export function parseDuration(text: string): number | null {
-  const trimmed = text.trim();
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(trimmed)) return null;
-  let total = 0;
-  for (const match of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(match[1]) * (UNITS[match[2] ?? ''] ?? 0);
-  return Math.round(total);
-}
 
 /** A duration in milliseconds as short words: `450ms`, `12s`, `5m`, `3h`, `2d`. */
 export function formatDuration(ms: number): string {
@@ -121,10 +110,11 @@ export function formatAgo(iso: string | null | undefined, now: Date): string {
 
 /**
  * A point in time given as RFC 3339 / ISO 8601 or as a duration before `now` (`1h` = an hour
- * ago); returned as an ISO string, or null when it is neither.
+ * ago); returned as an ISO string, or null when it is neither. A bare number is neither: as a
+ * time it would more likely be an epoch than milliseconds ago.
  */
 export function parseTime(text: string, now: Date): string | null {
-  const duration = parseDuration(text);
+  const duration = isBareNumber(text) ? null : parseDuration(text);
   if (duration !== null) return new Date(now.getTime() - duration).toISOString();
   if (!/^\d{4}-\d{2}-\d{2}/.test(text)) return null;
   const date = new Date(text);

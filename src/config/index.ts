@@ -1,3 +1,4 @@
+import { parseDuration } from '../core/duration.js';
 import { parseCidr } from '../core/ip-ranges.js';
 import { AppError } from '../errors/index.js';
 import { SETTINGS, type Setting } from './settings.js';
@@ -58,13 +59,6 @@ export interface Config {
 export type Role = 'api' | 'scheduler' | 'worker';
 const ROLES: readonly Role[] = ['api', 'scheduler', 'worker'];
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parse `500ms`, `30s`, `5m`, `2h`, `7d` or plain milliseconds. */
-export function parseDuration(text: string): number | null {
-  const m = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(text.trim());
-  return m ? Number(m[1]) * UNITS[m[2] ?? 'ms']! : null;
-}
 
 function parse(setting: Setting, raw: string): { value?: unknown; error?: string } {
   switch (setting.type) {
@@ -78,7 +72,7 @@ function parse(setting: Setting, raw: string): { value?: unknown; error?: string
       return { error: 'must be true or false' };
     case 'duration': {
       const ms = parseDuration(raw);
-      return ms === null ? { error: 'must be a duration like 500ms, 30s, 5m, 2h or 7d' } : { value: ms };
+      return ms === null ? { error: 'must be a duration like 500ms, 30s, 5m, 2h or 7d (a bare number is milliseconds)' } : { value: ms };
     }
     case 'list':
       return { value: raw.split(',').map((s) => s.trim()).filter(Boolean) };
@@ -198,7 +192,7 @@ export function renderConfigurationDoc(): string {
     '',
     'Generated from `src/config/settings.ts` by `npm run docs:config`; a test fails when this file is stale.',
     'Environment variables are read once at start; a CLI flag wins over its variable. Durations accept',
-    '`500ms`, `30s`, `5m`, `2h`, `7d` or plain milliseconds. Invalid values stop the program with every problem listed.',
+    '`500ms`, `30s`, `1.5m`, `2h`, `7d`, `1w`, sums such as `1h30m`, or plain milliseconds (`1500`). Invalid values stop the program with every problem listed.',
     '',
     '| variable | flag | type | default | meaning |',
     '| --- | --- | --- | --- | --- |',

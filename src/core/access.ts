@@ -1,5 +1,5 @@
 /**
- * Who is calling and what they may do (DESIGN §6): roles for people, scopes for API keys.
+ * Who is calling and what they may do (docs/decisions.md #15): roles for people, scopes for API keys.
  * Pure: used by the HTTP layer to guard routes and by services to check actors.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Retry delays: exponential with jitter, capped. Pure: the random source is injected so
- * tests can pin it, and the delay is added to the database clock by the caller (D4).
+ * tests can pin it, and the delay is added to the database clock by the caller (docs/decisions.md #3).
  */
 
 /** How long to wait before the next attempt after a failure. */

@@ -1,7 +1,8 @@
 /**
  * The two things every service gets injected (River's "archetype"): a clock and a logger.
  * Correctness-relevant times (leases, run_at, fire times) come from the database clock;
- * this clock drives local timers and is replaceable in tests.
+ * this clock drives local timers and is replaceable in tests. Core never reads the time itself:
+ * the wall clock (`systemClock`) is in src/engine/clock.ts.
  */
 
 /** A source of the current time. */
@@ -10,8 +11,6 @@ export interface Clock {
   nowMs(): number;
 }
 
-/** The wall clock. */
-export const systemClock: Clock = { nowMs: () => new Date().getTime() };
 
 /** Structured log fields. */
 export type LogFields = Record<string, unknown>;

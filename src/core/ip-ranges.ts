@@ -1,157 +1,98 @@
 /**
  * IP address parsing and the "is this address public?" rule behind SSRF protection
- * (RELIABILITY-SECURITY §5e point 4). Pure: the HTTP task resolves names itself and asks
+ * (docs/decisions.md #20). Pure: the HTTP task resolves names itself and asks
  * this module about every address before it connects; the payload validator asks it about
  * literal IP hosts at submit time.
  *
- * IPv4 text is parsed the way `inet_aton` and the WHATWG URL parser do (`2130706433`,
- * `0x7f.1`, `0177.0.0.1` all mean 127.0.0.1), because that is how the address would be
- * understood on the wire; a stricter parser would let those spellings slip past the block.
+ * Parsing is the WHATWG URL parser's (`new URL()`), checked by `node:net`'s `isIP`; ranges are
+ * `node:net` `BlockList`s (pure computation, no I/O). IPv4 text is read the way `inet_aton` and
+ * the URL parser do (`2130706433`, `0x7f.1`, `0177.0.0.1` all mean 127.0.0.1), because that is
+ * how the address would be understood on the wire; a stricter parser would let those spellings
+ * slip past the block.
  */
+import { BlockList, isIP } from 'node:net';
 
-/** A parsed address: 4 bytes for IPv4, 16 for IPv6, most significant first. */
+/** A parsed address. */
 export interface IpAddress {
   /** 4 or 6. */
   family: 4 | 6;
-  /** Network-order bytes (length 4 or 16). */
-  bytes: readonly number[];
+  /** Canonical text: a dotted quad, or RFC 5952 IPv6 (lower case, longest zero run as `::`, no brackets). */
+  text: string;
 }
 
-const IPV4_MAX = 0xffffffff;
+/** What an IPv4 spelling may contain: digits, hex digits, `x` and dots (nothing the URL parser would decode or trim). */
+const IPV4_SPELLING = /^[0-9a-fA-FxX.]+$/;
 
-/** Parse one inet_aton part: decimal, `0x` hex or leading-zero octal. */
-function parseIPv4Part(part: string): number | null {
-  if (/^0[xX][0-9a-fA-F]*$/.test(part)) return part.length === 2 ? 0 : parseInt(part.slice(2), 16);
-  if (/^0[0-7]+$/.test(part)) return parseInt(part.slice(1), 8);
-  if (/^(0|[1-9][0-9]*)$/.test(part)) return Number(part);
-  return null;
+/** The dotted quad `text` means in any `inet_aton`/WHATWG form, or null when it is not IPv4. */
+function canonicalIPv4(text: string): string | null {
+  if (!IPV4_SPELLING.test(text)) return null;
+  let host: string;
+  try {
+    host = new URL(`http://${text}/`).hostname;
+  } catch {
+    return null; // ends in a number, so the URL parser read it as IPv4, and it is not one
+  }
+  return isIP(host) === 4 ? host : null;
 }
 
 /**
  * Parse IPv4 in any form `inet_aton`/WHATWG URL accept: 1–4 dot-separated parts, each decimal,
- * hex (`0x`) or octal (leading `0`), the last part filling the remaining bytes.
- * Returns the address as an unsigned 32-bit number, or null when `text` is not IPv4.
+ * hex (`0x`) or octal (leading `0`), the last part filling the remaining bytes; one trailing dot
+ * is ignored. Returns the address as an unsigned 32-bit number, or null when `text` is not IPv4.
  */
 export function parseIPv4(text: string): number | null {
-  const parts = text.split('.');
-  // WHATWG URL ignores one trailing dot ("127.0.0.1." is 127.0.0.1).
-  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  if (parts.length < 1 || parts.length > 4) return null;
-  const values: number[] = [];
-  for (const part of parts) {
-    const value = parseIPv4Part(part);
-    if (value === null || !Number.isFinite(value)) return null;
-    values.push(value);
-  }
-  const last = values.pop() ?? 0;
-  let result = 0;
-  for (const [index, value] of values.entries()) {
-    if (value > 255) return null;
-    result += value * 2 ** (8 * (3 - index));
-  }
-  const room = 2 ** (8 * (4 - values.length)) - 1;
-  if (last > room) return null;
-  result += last;
-  return result <= IPV4_MAX ? result : null;
-}
-
-/** Parse a strict dotted quad (used inside IPv6 text, where no other IPv4 form is allowed). */
-function parseDottedQuad(text: string): number[] | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const bytes: number[] = [];
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
-    const value = Number(part);
-    if (value > 255) return null;
-    bytes.push(value);
-  }
-  return bytes;
-}
-
-/** Split colon-separated hex groups; an embedded dotted quad at the end counts as two groups. */
-function parseIPv6Groups(text: string): number[] | null {
-  if (text === '') return [];
-  const groups: number[] = [];
-  const parts = text.split(':');
-  for (const [index, part] of parts.entries()) {
-    if (index === parts.length - 1 && part.includes('.')) {
-      const quad = parseDottedQuad(part);
-      if (quad === null) return null;
-      groups.push(((quad[0] ?? 0) << 8) | (quad[1] ?? 0), ((quad[2] ?? 0) << 8) | (quad[3] ?? 0));
-    } else {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(part)) return null;
-      groups.push(parseInt(part, 16));
-    }
-  }
-  return groups;
+  const quad = canonicalIPv4(text);
+  return quad === null ? null : quad.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
 /**
  * Parse IPv6 text (optionally in `[brackets]`, optionally with a `%zone`, with `::` and an
- * embedded dotted quad allowed). Returns 16 bytes or null.
+ * embedded dotted quad allowed). Returns its canonical text (see {@link IpAddress}) or null.
  */
-export function parseIPv6(text: string): number[] | null {
+export function parseIPv6(text: string): string | null {
   let body = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
   const zone = body.indexOf('%');
   if (zone >= 0) body = body.slice(0, zone);
-  if (!body.includes(':')) return null;
-  const halves = body.split('::');
-  if (halves.length > 2) return null;
-  const head = parseIPv6Groups(halves[0] ?? '');
-  const tail = halves.length === 2 ? parseIPv6Groups(halves[1] ?? '') : [];
-  if (head === null || tail === null) return null;
-  let groups: number[];
-  if (halves.length === 2) {
-    const missing = 8 - head.length - tail.length;
-    if (missing < 1) return null;
-    groups = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  } else {
-    groups = head;
+  if (isIP(body) !== 6) return null;
+  try {
+    return new URL(`http://[${body}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
   }
-  if (groups.length !== 8) return null;
-  return groups.flatMap((group) => [group >> 8, group & 0xff]);
 }
 
 /** Parse IPv4 (any inet_aton form) or IPv6 text. Returns null when `text` is not an IP address. */
 export function parseIp(text: string): IpAddress | null {
-  const v4 = parseIPv4(text);
-  if (v4 !== null) return { family: 4, bytes: [v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff] };
+  const v4 = canonicalIPv4(text);
+  if (v4 !== null) return { family: 4, text: v4 };
   const v6 = parseIPv6(text);
-  return v6 === null ? null : { family: 6, bytes: v6 };
+  return v6 === null ? null : { family: 6, text: v6 };
 }
 
 /** Canonical text: dotted quad for IPv4, RFC 5952 (lower case, longest zero run as `::`) for IPv6. */
 export function formatIp(ip: IpAddress): string {
-  if (ip.family === 4) return ip.bytes.join('.');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((ip.bytes[i] ?? 0) << 8) | (ip.bytes[i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; start += 1) {
-    let length = 0;
-    while (start + length < 8 && groups[start + length] === 0) length += 1;
-    if (length > bestLength) [bestStart, bestLength] = [start, length];
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return ip.text;
 }
 
 /** Canonical text of an address given in any accepted form, or null when it is not an IP address. */
 export function normalizeIp(text: string): string | null {
-  const ip = parseIp(text);
-  return ip === null ? null : formatIp(ip);
+  return parseIp(text)?.text ?? null;
 }
 
-/** Whether the first `prefix` bits of `a` and `b` agree (both of the same family). */
-function prefixMatches(a: readonly number[], b: readonly number[], prefix: number): boolean {
-  for (let bit = 0; bit < prefix; bit += 8) {
-    const take = Math.min(8, prefix - bit);
-    const mask = (0xff << (8 - take)) & 0xff;
-    if (((a[bit / 8] ?? 0) & mask) !== ((b[bit / 8] ?? 0) & mask)) return false;
-  }
-  return true;
+/** The eight 16-bit groups of a canonical IPv6 text (no embedded dotted quad, at most one `::`). */
+function groupsOf(canonical: string): number[] {
+  const [head = '', tail] = canonical.split('::');
+  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((group) => parseInt(group, 16)));
+  const front = parse(head);
+  const back = tail === undefined ? [] : parse(tail);
+  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
+/** The IPv4 address in groups `at` and `at + 1` of an IPv6 address. */
+function embeddedIPv4(ip: IpAddress, at: number): IpAddress {
+  const groups = groupsOf(ip.text);
+  const [high = 0, low = 0] = [groups[at], groups[at + 1]];
+  return { family: 4, text: [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.') };
 }
 
 /** A network: address plus prefix length. */
@@ -160,7 +101,11 @@ export interface Cidr {
   ip: IpAddress;
   /** Prefix length in bits (0–32 or 0–128). */
   prefix: number;
+  /** The network as a `node:net` BlockList, for membership checks. */
+  readonly members: BlockList;
 }
+
+const familyName = (ip: IpAddress): 'ipv4' | 'ipv6' => (ip.family === 4 ? 'ipv4' : 'ipv6');
 
 /** Parse `addr/prefix` (or a bare address, meaning a single host). Returns null when invalid. */
 export function parseCidr(text: string): Cidr | null {
@@ -168,17 +113,23 @@ export function parseCidr(text: string): Cidr | null {
   const ip = parseIp(slash < 0 ? text : text.slice(0, slash));
   if (ip === null) return null;
   const max = ip.family === 4 ? 32 : 128;
-  if (slash < 0) return { ip, prefix: max };
-  const prefixText = text.slice(slash + 1);
+  const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
   if (!/^[0-9]{1,3}$/.test(prefixText)) return null;
   const prefix = Number(prefixText);
-  return prefix <= max ? { ip, prefix } : null;
+  if (prefix > max) return null;
+  const members = new BlockList();
+  members.addSubnet(ip.text, prefix, familyName(ip));
+  return { ip, prefix, members };
+}
+
+/** Whether `ip` lies in `network`, both of the same family (a BlockList alone would also match across families). */
+function inNetwork(ip: IpAddress, network: Cidr): boolean {
+  return ip.family === network.ip.family && network.members.check(ip.text, familyName(ip));
 }
 
 /** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`), else null. */
 export function mappedIPv4(ip: IpAddress): IpAddress | null {
-  if (ip.family !== 6 || !prefixMatches(ip.bytes, MAPPED.ip.bytes, MAPPED.prefix)) return null;
-  return { family: 4, bytes: ip.bytes.slice(12) };
+  return inNetwork(ip, MAPPED) ? embeddedIPv4(ip, 6) : null;
 }
 
 /** Whether `ip` lies in `cidr`. An IPv4-mapped IPv6 address matches IPv4 networks by its embedded address. */
@@ -187,7 +138,7 @@ export function matchesCidr(ip: string | IpAddress, cidr: string | Cidr): boolea
   const network = typeof cidr === 'string' ? parseCidr(cidr) : cidr;
   if (address === null || network === null) return false;
   const candidate = address.family === network.ip.family ? address : mappedIPv4(address);
-  return candidate !== null && candidate.family === network.ip.family && prefixMatches(candidate.bytes, network.ip.bytes, network.prefix);
+  return candidate !== null && inNetwork(candidate, network);
 }
 
 function cidr(text: string): Cidr {
@@ -240,7 +191,7 @@ const BLOCKED_V6: readonly (readonly [Cidr, string])[] = [
 ].map(([text, reason]) => [cidr(text ?? ''), reason ?? ''] as const);
 
 function describe(network: Cidr, reason: string): string {
-  return `${formatIp(network.ip)}/${network.prefix} (${reason})`;
+  return `${network.ip.text}/${network.prefix} (${reason})`;
 }
 
 /**
@@ -252,27 +203,28 @@ export function blockedRange(ip: string | IpAddress): string | null {
   const address = typeof ip === 'string' ? parseIp(ip) : ip;
   if (address === null) return 'not an IP address';
   if (address.family === 4) {
-    const hit = BLOCKED_V4.find(([network]) => prefixMatches(address.bytes, network.ip.bytes, network.prefix));
+    const hit = BLOCKED_V4.find(([network]) => inNetwork(address, network));
     return hit === undefined ? null : describe(hit[0], hit[1]);
   }
   const mapped = mappedIPv4(address);
   if (mapped !== null) {
     const inner = blockedRange(mapped);
-    return inner === null ? null : `IPv4-mapped ${formatIp(mapped)} in ${inner}`;
+    return inner === null ? null : `IPv4-mapped ${mapped.text} in ${inner}`;
   }
-  if (prefixMatches(address.bytes, SIX_TO_FOUR.ip.bytes, SIX_TO_FOUR.prefix)) {
-    const inner = blockedRange({ family: 4, bytes: address.bytes.slice(2, 6) });
-    return inner === null ? null : `6to4 for ${formatIp({ family: 4, bytes: address.bytes.slice(2, 6) })} in ${inner}`;
+  if (inNetwork(address, SIX_TO_FOUR)) {
+    const carried = embeddedIPv4(address, 1);
+    const inner = blockedRange(carried);
+    return inner === null ? null : `6to4 for ${carried.text} in ${inner}`;
   }
-  const hit = BLOCKED_V6.find(([network]) => prefixMatches(address.bytes, network.ip.bytes, network.prefix));
+  const hit = BLOCKED_V6.find(([network]) => inNetwork(address, network));
   if (hit !== undefined) return describe(hit[0], hit[1]);
-  if (!prefixMatches(address.bytes, GLOBAL_UNICAST_V6.ip.bytes, GLOBAL_UNICAST_V6.prefix)) {
+  if (!inNetwork(address, GLOBAL_UNICAST_V6)) {
     return 'outside 2000::/3 (not global unicast)';
   }
   return null;
 }
 
-/** Whether `ip` is a publicly routable address (false for anything in §5e's block list, and for non-addresses). */
+/** Whether `ip` is a publicly routable address (false for anything in the block lists above, and for non-addresses). */
 export function isPublicAddress(ip: string | IpAddress): boolean {
   return blockedRange(ip) === null;
 }

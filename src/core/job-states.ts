@@ -1,5 +1,5 @@
 /**
- * The job lifecycle (DESIGN §2): exactly six statuses and the transitions between them.
+ * The job lifecycle (docs/decisions.md #4): exactly six statuses and the transitions between them.
  * This table is the single source of truth; migration 0001 mirrors it in a trigger, and
  * `test/integration/job-states-sql.test.ts` proves the two agree pair by pair.
  */

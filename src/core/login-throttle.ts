@@ -1,5 +1,5 @@
 /**
- * Login throttling (RELIABILITY-SECURITY §5i, NIST SP 800-63B §5.2.2), pure. Every attempt is
+ * Login throttling (docs/decisions.md #18, NIST SP 800-63B §5.2.2), pure. Every attempt is
  * counted before its password is verified, so a burst of simultaneous guesses is cut off at the
  * limit instead of all being checked; the database holds the counters (shared by every API
  * process) and applies {@link admitAttempt} under a row lock.

@@ -1,11 +1,11 @@
 /**
  * Pure planning for the cron enqueuer: which fire times of a schedule to enqueue now, which to
- * record as skipped, and the new stored `next_fire_at`. Time always comes in as arguments (D4:
+ * record as skipped, and the new stored `next_fire_at`. Time always comes in as arguments (docs/decisions.md #3:
  * the caller passes the database clock). Every walk over fire times is bounded by `maxEnumerate`
  * so a year-long outage of an every-second schedule costs milliseconds, not millions of steps.
  */
 import { AppError, invalidField } from '../errors/index.js';
-import type { CompiledCron } from './cron.js';
+import type { CompiledCron } from './cron/index.js';
 
 /** When a schedule fires: a compiled cron expression, or every `everyMs` starting at `anchor`. */
 export type ScheduleTiming =

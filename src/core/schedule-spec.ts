@@ -3,7 +3,7 @@
  * Pure: "now" is passed in (the database clock at the call site).
  */
 import { AppError, type FieldError } from '../errors/app-error.js';
-import { assertTimezone, compileCron } from './cron.js';
+import { assertTimezone, compileCron } from './cron/index.js';
 import { normalizeJobSpec, type JobSpec } from './job-spec.js';
 import { MISFIRE_POLICIES, nextFireAfter, validateInterval, type MisfirePolicy, type ScheduleTiming } from './schedule-plan.js';
 import { checkInteger, checkJsonValue, checkString, NAME_PATTERN, parseTimestamp } from './validate.js';

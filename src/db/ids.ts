@@ -9,7 +9,7 @@ let seq = 0;
 /**
  * A UUID v7 (RFC 9562): 48-bit Unix ms timestamp, then random bits, with a 12-bit counter in
  * `rand_a` so ids made in the same millisecond by this process still sort in creation order
- * (method 1 of §6.2). Time-ordered ids keep primary-key inserts at the right edge of the index.
+ * (RFC 9562 §6.2, method 1). Time-ordered ids keep primary-key inserts at the right edge of the index.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
   if (nowMs <= lastMs) {

@@ -45,7 +45,7 @@ export interface PoolOptions {
 }
 
 /**
- * Open a pool with the server-side guards of RELIABILITY D14: a transaction left idle cannot hold
+ * Open a pool with the server-side guards of docs/decisions.md #13: a transaction left idle cannot hold
  * row locks for more than a minute, and TCP keepalives detect half-open connections.
  */
 export function createPool(options: PoolOptions): Pool {

@@ -1,5 +1,5 @@
 /**
- * The tamper-evident audit log (DESIGN §3 item 7, RELIABILITY-SECURITY §5g).
+ * The tamper-evident audit log (docs/decisions.md #19).
  *
  * Each tenant has its own hash chain in seq order:
  * `hash = SHA-256(prev_hash ‖ UTF-8(canonical JSON of the entry))`, where `prev_hash` is the

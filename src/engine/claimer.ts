@@ -1,4 +1,4 @@
-import { jobEvent, nullEventSink, type EventSink } from '../core/events.js';
+import { jobEvent, nullEventSink, type EventSink } from '../core/live-events.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { claimJobs, claimLimitedJobs, listLimitedQueues, type ClaimedJob, type ClaimFilter, type LimitedQueue } from '../db/queries/jobs.js';
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from './clock.js';
 import type { Pool } from '../db/pool.js';
 import { pingDatabase } from '../db/queries/workers.js';
 

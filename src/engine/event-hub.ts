@@ -1,10 +1,11 @@
 import type { Logger } from '../core/deps.js';
-import { decodeEvents, EventRing, matchesFilter, type EventFilter, type StreamEvent } from '../core/events.js';
+import { decodeEvents } from '../core/event-wire.js';
+import { EventRing, matchesFilter, type EventFilter, type StreamEvent } from '../core/live-events.js';
 import { NotificationListener } from '../db/listener.js';
 import type { Pool } from '../db/pool.js';
 import { randomBytes } from 'node:crypto';
-import { dropEventInterest, EVENTS_CHANNEL, renewEventInterest } from '../db/queries/events.js';
-import { holdLocalInterest, releaseLocalInterest } from './events.js';
+import { dropEventInterest, EVENTS_CHANNEL, renewEventInterest } from '../db/queries/event-channel.js';
+import { holdLocalInterest, releaseLocalInterest } from './event-publisher.js';
 
 /** What a subscriber receives: an event, or word that events were missed and state must be re-read. */
 export type HubMessage =

@@ -1,4 +1,4 @@
-import type { JobChange } from '../core/events.js';
+import type { JobChange } from '../core/live-events.js';
 import { DEFAULT_FAILURE_WINDOW_MS, MAX_FAILURE_GROUPS, MAX_RETRY_PER_CALL } from '../core/failures.js';
 import { checkString, parseTimestamp } from '../core/validate.js';
 import type { FieldError } from '../errors/app-error.js';

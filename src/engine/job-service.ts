@@ -19,8 +19,12 @@ import {
 import type { JobRow } from '../db/queries/job-rows.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
 
-/** A change to a job, with the row before and after (for the audit log). */
-export interface JobChange {
+/**
+ * What an operator's action on one job (cancel, retry, reschedule) did: the row before and after,
+ * for the audit log and the live event. (The changed-job summary that statements return for
+ * events is `JobChange` in src/core/live-events.ts.)
+ */
+export interface JobEdit {
   before: JobRow;
   after: JobRow;
   /**
@@ -58,11 +62,11 @@ export async function readJob(db: Queryable, actor: Actor, id: string): Promise<
 }
 
 /**
- * Cancel a job (DESIGN §2): queued/scheduled → cancelled at once; running → a cancel request
+ * Cancel a job (docs/decisions.md #5): queued/scheduled → cancelled at once; running → a cancel request
  * that fires the handler's AbortSignal (the lease is revoked after the grace period if the
  * handler does not stop). Cancelling a cancelled job is a no-op; finished jobs cannot be.
  */
-export async function cancelJob(db: Queryable, actor: Actor, id: string): Promise<JobChange> {
+export async function cancelJob(db: Queryable, actor: Actor, id: string): Promise<JobEdit> {
   return withTransaction(db, async (tx) => {
     const before = await requireJob(tx, actor, id, true);
     switch (before.status) {
@@ -89,7 +93,7 @@ export async function cancelJob(db: Queryable, actor: Actor, id: string): Promis
 }
 
 /** Put a failed or cancelled job back in the queue with a fresh run of attempts. */
-export async function retryJob(db: Queryable, actor: Actor, id: string, options: { runAt?: unknown } = {}): Promise<JobChange> {
+export async function retryJob(db: Queryable, actor: Actor, id: string, options: { runAt?: unknown } = {}): Promise<JobEdit> {
   const runAt = options.runAt === undefined ? null : parseTimestamp(options.runAt, '/runAt');
   if (runAt?.errors.length) throw new AppError('VALIDATION_FAILED', runAt.errors[0]!.message, { errors: runAt.errors });
   const change = await withTransaction(db, async (tx) => {
@@ -109,7 +113,7 @@ export async function rescheduleJob(
   actor: Actor,
   id: string,
   change: { runAt?: unknown; priority?: unknown },
-): Promise<JobChange> {
+): Promise<JobEdit> {
   const runAt = change.runAt === undefined ? undefined : parseTimestamp(change.runAt, '/runAt');
   const errors = [...(runAt?.errors ?? []), ...(change.priority === undefined ? [] : checkInteger(change.priority, '/priority', -1000, 1000))];
   if (runAt === undefined && change.priority === undefined) errors.push({ pointer: '/', message: 'give runAt and/or priority' });

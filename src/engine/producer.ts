@@ -1,7 +1,7 @@
 import type { Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
-import type { EventSink } from '../core/events.js';
-import { EventPublisher } from './events.js';
+import type { EventSink } from '../core/live-events.js';
+import { EventPublisher } from './event-publisher.js';
 import { normalizeJobSpec, type JobSpec } from '../core/job-spec.js';
 import { AppError } from '../errors/index.js';
 import type { Pool } from '../db/pool.js';

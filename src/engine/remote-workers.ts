@@ -1,11 +1,11 @@
 /**
- * The remote-worker protocol's engine (DESIGN §1 "worker", §2 leases): workers in any language
+ * The remote-worker protocol's engine (docs/decisions.md #7): workers in any language
  * register, long-poll for jobs, renew their leases, stream output and report outcomes over HTTP.
  * Everything a remote worker does is scoped to the tenant of its API key and fenced by the job's
  * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this
  * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
  */
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { storableText, type AttemptError } from '../core/attempt-outcome.js';
 import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';

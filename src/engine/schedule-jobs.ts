@@ -1,5 +1,5 @@
 import { context, trace } from '@opentelemetry/api';
-import type { JobChange } from '../core/events.js';
+import type { JobChange } from '../core/live-events.js';
 import { normalizeJobSpec } from '../core/job-spec.js';
 import type { Queryable } from '../db/pool.js';
 import { cancelWaitingJob, requestCancel } from '../db/queries/job-admin.js';

@@ -1,4 +1,4 @@
-import type { JobChange } from '../core/events.js';
+import type { JobChange } from '../core/live-events.js';
 import { previewFires } from '../core/schedule-plan.js';
 import { normalizeScheduleSpec, timingOf, type NormalizedSchedule, type ScheduleSpec } from '../core/schedule-spec.js';
 import { DEFAULT_TENANT_ID } from '../core/tenants.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { encodeEvents, type PlaneEvent } from '../core/events.js';
+import { encodeEvents } from '../core/event-wire.js';
+import type { PlaneEvent } from '../core/live-events.js';
 import type { JobStatus } from '../core/job-states.js';
 import { normalizeJobSpec, type JobSpec, type NormalizedJob } from '../core/job-spec.js';
 import { DEFAULT_TENANT_ID } from '../core/tenants.js';
@@ -7,7 +8,7 @@ import type { JsonLimits } from '../core/validate.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Queryable } from '../db/pool.js';
 import { invalidField } from '../errors/index.js';
-import { notifyEvents } from '../db/queries/events.js';
+import { notifyEvents } from '../db/queries/event-channel.js';
 import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 
 /** Who submits, for whom. */
@@ -119,7 +120,7 @@ export async function addJobs(
   await notifyNewJobs(db);
   // Inside the caller's transaction, so the events are delivered at its commit (and never if it
   // rolls back). The commit-lock cost of NOTIFY is already paid for the wake-up above.
-  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted)));
+  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted), new Date().toISOString()));
   return submitted;
 }
 

@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Logger } from '../core/deps.js';
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { planFires } from '../core/schedule-plan.js';
 import { timingOf } from '../core/schedule-spec.js';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.js';

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/deps.js';
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
+import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { COUNTER_IDLE_RESET_S } from '../core/login-throttle.js';
 import { greenestZone, type PlacementPolicy } from '../core/placement.js';
 import { withTransaction, type Pool } from '../db/pool.js';
@@ -22,7 +22,7 @@ const BATCH = 500;
 
 /**
  * Rescuer: running jobs whose lease expired (the worker crashed or was cut off) go back to the
- * queue with backoff, or fail when their run has no attempts left (D6, D12: a crash counts as an
+ * queue with backoff, or fail when their run has no attempts left (docs/decisions.md #8: a crash counts as an
  * attempt). Also revokes running jobs whose cancel request outlived the grace period.
  */
 export class LeaseRescuer {

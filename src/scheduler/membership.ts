@@ -5,7 +5,7 @@
  * a scheduler process takes the lease over from them whenever one runs. Workers on the same pool
  * share one candidate; the last one to stop hands the lease back.
  */
-import type { EventSink } from '../core/events.js';
+import type { EventSink } from '../core/live-events.js';
 import type { Logger } from '../core/deps.js';
 import type { Pool } from '../db/pool.js';
 import { createScheduler, type Scheduler } from './scheduler.js';

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
-import type { EventSink } from '../core/events.js';
-import { EventPublisher } from '../engine/events.js';
-import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import type { EventSink } from '../core/live-events.js';
+import { EventPublisher } from '../engine/event-publisher.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import type { PlacementPolicy } from '../core/placement.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
@@ -66,7 +67,7 @@ export interface SchedulerEvents {
 }
 
 /**
- * The maintenance role (DESIGN §5): elects one leader through a lease row in PostgreSQL (D8: a
+ * The maintenance role (docs/decisions.md #11): elects one leader through a lease row in PostgreSQL (a
  * random per-process id, renewal scoped to the owner, step down on any failure), and while leader
  * runs the cron enqueuer, the placer, the lease rescuer, the retention cleaner and the secret rewrapper.
  */

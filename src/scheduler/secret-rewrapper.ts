@@ -5,7 +5,8 @@
  * its maintenance steps; `start()` runs it standalone. Several rewrappers at once are safe: each
  * batch locks its rows with SKIP LOCKED.
  */
-import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import { DEFAULT_REWRAP_BATCH, type SecretService } from '../engine/secrets/index.js';
 
 /** Options for {@link SecretRewrapper}. */

@@ -13,7 +13,7 @@ import { buildOpsApp } from '../api/build-ops-app.js';
 import { createIdentity } from '../engine/auth/index.js';
 import { RevokedSessions } from '../engine/auth/revocations.js';
 import { revokedSessionHoldS } from '../engine/auth/tokens.js';
-import { EventPublisher } from '../engine/events.js';
+import { EventPublisher } from '../engine/event-publisher.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
 import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
 import { JobProducer } from '../engine/producer.js';

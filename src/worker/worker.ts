@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { decideOutcome, type AbortCause, type AttemptOutcome } from '../core/attempt-outcome.js';
-import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import { createPool, isConnectionError, type Pool } from '../db/pool.js';
@@ -19,8 +20,8 @@ import { markWorkerStopped, registerWorker, touchWorker } from '../db/queries/wo
 import { JobClaimer } from '../engine/claimer.js';
 import { joinMaintenance, type Membership } from '../scheduler/membership.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import { jobEvent, type EventSink, type JobChange } from '../core/events.js';
-import { EventPublisher } from '../engine/events.js';
+import { jobEvent, type EventSink, type JobChange } from '../core/live-events.js';
+import { EventPublisher } from '../engine/event-publisher.js';
 import { createSecretService, type SecretResolver } from '../engine/secrets/index.js';
 import { hasSecretRefs, type SecretRedactor } from '../core/secret-refs.js';
 import { OutputBuffer } from './output-buffer.js';
@@ -77,7 +78,7 @@ export interface WorkerOptions {
   /** The active key's id (JOBPLANE_SECRETS_ACTIVE_KEY); only encryption uses it. @defaultValue the first key */
   secretsActiveKey?: string | null;
   /**
-   * Take part in electing the maintenance leader from this process (DESIGN §5): while leader it
+   * Take part in electing the maintenance leader from this process (docs/decisions.md #11): while leader it
    * rescues jobs whose lease expired, fires cron schedules, places jobs and applies retention, so
    * a deployment of nothing but workers is still safe. Workers on one pool share one candidate.
    * Turn it off only where a scheduler runs in the same process. @defaultValue true

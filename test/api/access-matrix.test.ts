@@ -1,8 +1,8 @@
 /**
  * Generated from the OpenAPI inventory, so a new route is covered the moment it exists:
- * - tenant isolation (S1): every route with an {id}, every method, called by another tenant's admin
+ * - tenant isolation (docs/decisions.md #15): every route with an {id}, every method, called by another tenant's admin
  *   on this tenant's object → 404 (or 403), never a 2xx, and the object is unchanged;
- * - roles and scopes (S2): every protected route × viewer/manager/admin users and single-scope keys
+ * - roles and scopes (#15): every protected route × viewer/manager/admin users and single-scope keys
  *   → 403 exactly when the principal lacks the route's x-permission;
  * - rank (the superadmin takeover): every user and key route that acts on an {id} × actors × targets
  *   of every rank → 403 TARGET_MORE_PRIVILEGED exactly when the target outranks the actor, and then

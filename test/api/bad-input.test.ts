@@ -1,5 +1,5 @@
 /**
- * The bad-input battery (RELIABILITY-SECURITY §6), generated from the OpenAPI inventory so a new
+ * The bad-input battery (docs/decisions.md #22), generated from the OpenAPI inventory so a new
  * route is covered the moment it exists: malformed, hostile and oversized bodies on every write
  * operation, hostile path ids and queue names, hostile query strings, out-of-range numbers and
  * unstorable text, cron and time zone nonsense, and abusive credentials. The rule: no input gives

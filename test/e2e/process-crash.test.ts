@@ -1,5 +1,5 @@
 /**
- * Process-level guarantees (DESIGN §3): real worker and scheduler processes, killed with SIGKILL.
+ * Process-level guarantees (docs/decisions.md #9): real worker and scheduler processes, killed with SIGKILL.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

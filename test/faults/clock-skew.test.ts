@@ -1,5 +1,5 @@
 /**
- * Fault battery 6 (RELIABILITY R8, D4): worker processes whose clocks run 10 minutes fast and 10
+ * Fault battery 6 (docs/decisions.md #3): worker processes whose clocks run 10 minutes fast and 10
  * minutes slow (their injected `clock`), and a rescuer whose clock runs 10 minutes fast. Leases,
  * due times and retry delays must come from the database clock: no job is lost or completed
  * twice, none is re-claimed while its lease is valid, delayed jobs and retries do not run early,

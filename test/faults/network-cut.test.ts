@@ -1,5 +1,5 @@
 /**
- * Fault battery 5 (RELIABILITY R5): one worker reaches PostgreSQL through a TCP proxy the test
+ * Fault battery 5 (docs/decisions.md #7): one worker reaches PostgreSQL through a TCP proxy the test
  * controls, and is cut off for longer than its lease — first by a black hole (packets vanish,
  * sockets stay open, as in a partition), then by dropping every connection and refusing new ones.
  * Its jobs must run again on the other worker; when the network returns, its late reports must be

@@ -1,5 +1,5 @@
 /**
- * Fault battery 4 (RELIABILITY R3/R4): PostgreSQL itself restarts mid-load — `fast` shutdown, then
+ * Fault battery 4 (docs/decisions.md #9): PostgreSQL itself restarts mid-load — `fast` shutdown, then
  * `immediate` (no checkpoint; WAL replay at start) — under a `jobplane start` process (all roles),
  * a worker process and a scheduler process. It runs on a private cluster started for this file
  * (test/fixtures/fault-postgres.ts), never the machine's shared server. Every role reconnects

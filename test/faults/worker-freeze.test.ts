@@ -1,5 +1,5 @@
 /**
- * Fault battery 2 (RELIABILITY R7): a worker frozen with SIGSTOP past its lease — a long GC pause,
+ * Fault battery 2 (docs/decisions.md #7): a worker frozen with SIGSTOP past its lease — a long GC pause,
  * a VM stall. The other worker runs its jobs again; when the frozen one resumes (SIGCONT) its late
  * reports must be refused by the lease fence (no stale completion), and it must go on working.
  */

@@ -1,5 +1,5 @@
 /**
- * Fault battery 1 (RELIABILITY R2): two worker processes under a few hundred jobs with a deep
+ * Fault battery 1 (docs/decisions.md #8, #9): two worker processes under a few hundred jobs with a deep
  * backlog behind them on the same queue; every ~2 s one of them is SIGKILLed and restarted. The
  * jobs a killed worker held must run again within lease + rescue interval + slack — rescued jobs
  * keep their place in line, they do not wait behind the backlog — and nothing is lost, completed

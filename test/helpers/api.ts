@@ -4,7 +4,7 @@ import type { Principal } from '../../src/core/access.js';
 import { silentLogger } from '../../src/core/deps.js';
 import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
 import { createIdentity } from '../../src/engine/auth/index.js';
-import { EventPublisher } from '../../src/engine/events.js';
+import { EventPublisher } from '../../src/engine/event-publisher.js';
 import { JobProducer } from '../../src/engine/producer.js';
 import type { TestDatabase } from './db.js';
 

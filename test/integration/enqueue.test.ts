@@ -1,7 +1,7 @@
 /**
- * Submitting jobs: transactional enqueue (guarantee 4, R14), idempotent submit (guarantee 5,
- * R16), the group-committing producer, and bad input that must become a clear AppError before
- * it reaches PostgreSQL (RELIABILITY §6).
+ * Submitting jobs: transactional enqueue and idempotent submit (docs/decisions.md #9), the
+ * group-committing producer, and bad input that must become a clear AppError before it reaches
+ * PostgreSQL (#22).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Fencing (RELIABILITY D2, R5/R7): a worker that lost its lease can neither complete, renew nor
+ * Fencing (docs/decisions.md #7): a worker that lost its lease can neither complete, renew nor
  * write output for the job any more; only the current lease token counts.
  */
 import assert from 'node:assert/strict';

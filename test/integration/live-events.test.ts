@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/core/deps.js';
-import type { EventFilter, PlaneEvent } from '../../src/core/events.js';
+import type { EventFilter, PlaneEvent } from '../../src/core/live-events.js';
 import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
-import { renewEventInterest } from '../../src/db/queries/events.js';
+import { renewEventInterest } from '../../src/db/queries/event-channel.js';
 import { EventHub, type HubMessage } from '../../src/engine/event-hub.js';
-import { EventPublisher } from '../../src/engine/events.js';
+import { EventPublisher } from '../../src/engine/event-publisher.js';
 import { testDatabase } from '../helpers/db.js';
 
 const db = await testDatabase();

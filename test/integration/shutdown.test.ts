@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown (R17) and cancellation of handlers that do not stop: jobs a stopping worker
+ * Graceful shutdown (docs/decisions.md #8) and cancellation of handlers that do not stop: jobs a stopping worker
  * cannot finish go back to the queue without burning an attempt, and a cancel is enforced after
  * its grace period by the worker and by the lease revoker.
  */

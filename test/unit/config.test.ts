@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { loadConfig, parseDuration, renderConfigurationDoc } from '../../src/config/index.js';
+import { loadConfig, renderConfigurationDoc } from '../../src/config/index.js';
+import { parseDuration } from '../../src/core/duration.js';
 import { isAppError } from '../../src/errors/index.js';
 
 test('docs/configuration.md matches the settings table (run npm run docs:config)', () => {

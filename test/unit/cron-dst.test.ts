@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileCron } from '../../src/core/cron.js';
+import { compileCron } from '../../src/core/cron/index.js';
 
 /*
- * DST policy (DESIGN §4, D10, R11). The property tests compare `next()` with a brute-force oracle
+ * DST policy (docs/decisions.md #12). The property tests compare `next()` with a brute-force oracle
  * that walks UTC in 15-minute steps (every offset in these zones is a multiple of 15 minutes)
  * and reads each step's wall clock through its own Intl formatter:
  * - a job whose hour field covers every hour fires at exactly the instants whose wall time matches;

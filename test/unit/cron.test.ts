@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { compileCron, assertTimezone } from '../../src/core/cron.js';
+import { compileCron, assertTimezone } from '../../src/core/cron/index.js';
 import { isAppError, type ErrorCode } from '../../src/errors/index.js';
 
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString());

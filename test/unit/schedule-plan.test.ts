@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { performance } from 'node:perf_hooks';
-import { compileCron } from '../../src/core/cron.js';
+import { compileCron } from '../../src/core/cron/index.js';
 import {
   nextFireAfter, planFires, previewFires, validateInterval,
   type FirePlanInput, type MisfirePolicy, type ScheduleTiming,

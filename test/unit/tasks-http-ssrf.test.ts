@@ -1,5 +1,5 @@
 /**
- * SSRF battery (RELIABILITY-SECURITY S8) against the `http` task with the private-address block
+ * SSRF battery (docs/decisions.md #20) against the `http` task with the private-address block
  * ON. Canary listeners on loopback must see zero connections. Nothing here ever dials anything
  * but 127.0.0.1 or ::1: "public" hosts are loopback servers admitted by an allow-list entry.
  */
@@ -61,7 +61,7 @@ async function rejection(promise: unknown): Promise<Error> {
   assert.fail('expected the handler to reject');
 }
 
-test('every S8 target is refused permanently and the loopback canaries see no connection', async (t) => {
+test('every private or metadata target is refused permanently and the loopback canaries see no connection', async (t) => {
   const v4 = await canary(t);
   const v6 = await canary(t, '::1', v4.port);
   const c = v4.port;

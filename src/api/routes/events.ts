@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../core/access.js';
-import { EVENT_TYPES, type EventFilter, type EventType } from '../../core/events.js';
+import { EVENT_TYPES, type EventFilter, type EventType } from '../../core/live-events.js';
 import { isJobStatus, type JobStatus } from '../../core/job-states.js';
 import { defaultTenantStreamLimit, StreamQuota, type StreamAdmission } from '../../core/stream-quota.js';
 import type { Pool } from '../../db/pool.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { jobEvent, type EventSink } from '../../core/events.js';
+import { jobEvent, type EventSink } from '../../core/live-events.js';
 import { MAX_FAILURE_GROUPS, MAX_RETRY_PER_CALL } from '../../core/failures.js';
 import type { Pool } from '../../db/pool.js';
 import { listFailures, retryFailureGroup } from '../../engine/failure-service.js';

@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../core/access.js';
-import { jobEvent, type EventSink } from '../../core/events.js';
+import { jobEvent, type EventSink } from '../../core/live-events.js';
 import { idempotencyMismatch, normalizeJobSpec, type JobSpec } from '../../core/job-spec.js';
 import { AppError } from '../../errors/index.js';
 import type { Pool } from '../../db/pool.js';
-import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor, type JobChange } from '../../engine/job-service.js';
+import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor, type JobEdit } from '../../engine/job-service.js';
 import type { JobProducer } from '../../engine/producer.js';
 import { checkSubmission, DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../../engine/submit-checks.js';
 import { requestTraceParent } from '../plugins/tracing.js';
@@ -37,7 +37,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const check = (tenantId: string, specs: readonly JobSpec[], prefix: string | null): Promise<void> =>
     checkSubmission(deps.pool, tenantId, specs.map((spec, i) => ({ pointer: prefix === null ? '' : `${prefix}/${i}`, task: spec.task, payload: spec.payload })), policy);
   /** Announce and audit a change; a repeated action that changed nothing is answered the same but neither. */
-  const audited = async (request: FastifyRequest, action: string, change: JobChange) => {
+  const audited = async (request: FastifyRequest, action: string, change: JobEdit) => {
     const after = jobView(change.after);
     if (!change.changed) return after;
     deps.liveEvents.publish([jobEvent(change.after, new Date().toISOString())]);

@@ -1,4 +1,4 @@
-import type { EventSink } from '../../core/events.js';
+import type { EventSink } from '../../core/live-events.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';

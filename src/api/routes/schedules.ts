@@ -1,4 +1,4 @@
-import { jobEvent, type EventSink, type ScheduleAction } from '../../core/events.js';
+import { jobEvent, type EventSink, type ScheduleAction } from '../../core/live-events.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { compileCron } from '../../core/cron.js';
+import { compileCron } from '../../core/cron/index.js';
 import { redactSensitive } from '../../core/redaction.js';
 import type { ScheduleRow } from '../../db/queries/schedules.js';
 import { NullableTimestamp, Timestamp } from './common.js';

@@ -1,7 +1,7 @@
-import type { JobChange } from '../../core/events.js';
+import type { JobChange } from '../../core/live-events.js';
 import { MESSAGE_NORMALISERS } from '../../core/failures.js';
 import type { Queryable } from '../pool.js';
-import { JOB_CHANGE_COLUMNS } from './events.js';
+import { JOB_CHANGE_COLUMNS } from './event-channel.js';
 
 /** The last error's message of job alias `j` ('' when a failed job somehow has none). */
 const LAST_MESSAGE = `coalesce(j.errors -> -1 ->> 'message', '')`;

@@ -1,7 +1,7 @@
-import type { JobChange } from '../../core/events.js';
+import type { JobChange } from '../../core/live-events.js';
 import type { AttemptError } from './job-rows.js';
 import type { Queryable } from '../pool.js';
-import { JOB_CHANGE_COLUMNS } from './events.js';
+import { JOB_CHANGE_COLUMNS } from './event-channel.js';
 
 /** Channel on which committed enqueues wake workers. The payload is empty: it is only a hint. */
 export const JOBS_CHANNEL = 'jobplane_jobs';
@@ -155,7 +155,7 @@ const CLAIM_FILTER = `j.task = ANY($2::text[])
       WHERE q.tenant_id = j.tenant_id AND q.name = j.queue AND (q.paused OR q.concurrency_limit IS NOT NULL))`;
 
 /**
- * Claim up to `limit` due jobs in one statement (D1): jobs placed on this worker or its zone
+ * Claim up to `limit` due jobs in one statement (docs/decisions.md #6): jobs placed on this worker or its zone
  * first, then unplaced jobs by priority then due time. `FOR UPDATE SKIP LOCKED` lets concurrent
  * workers pass each other without waiting. Queues that are paused or have a concurrency limit are
  * left out here; limited queues are claimed by {@link claimLimitedJobs}, which counts under a lock.

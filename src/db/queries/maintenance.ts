@@ -1,6 +1,6 @@
 import type { Queryable } from '../pool.js';
-import type { JobChange } from '../../core/events.js';
-import { JOB_CHANGE_COLUMNS } from './events.js';
+import type { JobChange } from '../../core/live-events.js';
+import { JOB_CHANGE_COLUMNS } from './event-channel.js';
 import type { AttemptError } from './job-rows.js';
 
 /** A running job whose lease ran out. */
@@ -17,8 +17,8 @@ export interface ExpiredLease {
 }
 
 /**
- * Lock up to `limit` running jobs whose lease expired (D6: by lease, never by elapsed time).
- * Compared with the database clock (D4). `tx` must be in a transaction.
+ * Lock up to `limit` running jobs whose lease expired (docs/decisions.md #8: by lease, never by elapsed time).
+ * Compared with the database clock (#3). `tx` must be in a transaction.
  */
 export async function lockExpiredLeases(tx: Queryable, limit: number): Promise<ExpiredLease[]> {
   const { rows } = await tx.query<ExpiredLease>(
@@ -62,7 +62,7 @@ export async function resolveExpiredLeases(tx: Queryable, resolutions: readonly 
 
 /**
  * Running jobs whose cancel request is older than the grace period: the handler did not stop, so
- * the lease is revoked and the job is cancelled anyway (DESIGN §2).
+ * the lease is revoked and the job is cancelled anyway (docs/decisions.md #5).
  */
 export async function revokeOverdueCancels(db: Queryable, graceMs: number, limit: number): Promise<JobChange[]> {
   const { rows } = await db.query<JobChange>(
@@ -224,7 +224,7 @@ export async function setZoneIntensity(db: Queryable, zone: string, intensity: n
 }
 
 /**
- * Take or keep a named leader lease (D8). Succeeds when the lease is free, expired, or already
+ * Take or keep a named leader lease (docs/decisions.md #11). Succeeds when the lease is free, expired, or already
  * ours; renewal is scoped to the owner so a stale leader can never extend someone else's lease.
  * A `standby` candidate (a worker process) leads only while no full candidate (a scheduler) does:
  * a full candidate takes the lease over from a standby holder at once, and the standby finds out

@@ -125,7 +125,7 @@ export async function deleteSchedule(db: Queryable, tenantId: string | null, id:
 
 /**
  * Lock schedules with work to do: a fire time that has come, or a buffered (queue-one) fire.
- * Also returns the database clock, which all fire decisions use (D4). `tx` must be in a transaction.
+ * Also returns the database clock, which all fire decisions use (docs/decisions.md #3). `tx` must be in a transaction.
  */
 export async function lockDueSchedules(
   tx: Queryable,
@@ -153,7 +153,7 @@ export async function nextDueAt(db: Queryable): Promise<{ next: Date | null; now
   return rows[0]!;
 }
 
-/** Record one fire time. Returns false when that fire time was already recorded (D7). */
+/** Record one fire time. Returns false when that fire time was already recorded (docs/decisions.md #10). */
 export async function insertScheduleRun(
   tx: Queryable,
   run: { scheduleId: string; fireAt: Date; outcome: 'enqueued' | 'skipped'; reason: string; jobId: string | null },

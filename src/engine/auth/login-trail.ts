@@ -5,7 +5,8 @@
  * reason) and written at most once a second as one statement; a flush holds at most
  * {@link MAX_ENTRIES_PER_FLUSH} distinct lines and counts the rest as dropped (logged).
  */
-import { silentLogger, systemClock, type Clock, type Logger } from '../../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../../core/deps.js';
+import { systemClock } from '../clock.js';
 import type { Queryable } from '../../db/pool.js';
 import { addLoginFailures, type LoginFailureEntry } from '../../db/queries/login-attempts.js';
 

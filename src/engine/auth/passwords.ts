@@ -1,5 +1,5 @@
 /**
- * Password hashing (RELIABILITY-SECURITY §5b, S15): argon2id with the OWASP minimum parameters,
+ * Password hashing (docs/decisions.md #16): argon2id with the OWASP minimum parameters,
  * at most two hashes at a time so a login flood cannot take every core and ~19 MiB per hash.
  */
 import { randomBytes } from 'node:crypto';

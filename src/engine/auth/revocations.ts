@@ -5,7 +5,8 @@
  * instead — never a stale "not revoked".
  * Lifecycle: `start()`, `stop()`; `runOnce()` reloads (tests).
  */
-import { silentLogger, systemClock, type Clock, type Logger } from '../../core/deps.js';
+import { silentLogger, type Clock, type Logger } from '../../core/deps.js';
+import { systemClock } from '../clock.js';
 import { NotificationListener } from '../../db/listener.js';
 import type { Pool } from '../../db/pool.js';
 import { isSessionRevoked, listRevokedSessions, SESSION_REVOKED_CHANNEL } from '../../db/queries/sessions.js';

@@ -1,6 +1,6 @@
 /**
  * Credential formats, pure (no database): access JWTs (RFC 8725), opaque refresh tokens and API keys
- * (RELIABILITY-SECURITY §5c, §5d), and the login-throttle delay (§5i).
+ * (docs/decisions.md #17), and the login-throttle delay (#18).
  */
 import { createHash, createHmac, randomBytes, randomInt } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';

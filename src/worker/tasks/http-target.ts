@@ -1,5 +1,5 @@
 /**
- * Connect-time SSRF enforcement for the `http` task (RELIABILITY-SECURITY §5e points 2–3):
+ * Connect-time SSRF enforcement for the `http` task (docs/decisions.md #20):
  * resolve the host ourselves, refuse if any address is not public (unless the operator allowed
  * it), and hand the socket a `lookup` that can only return the addresses we checked. Without
  * the pin, Node would resolve the name again when connecting and a DNS-rebinding server could

@@ -1,5 +1,5 @@
 /**
- * The `http` built-in: one outgoing HTTP(S) request with SSRF protection (§5e), manual
+ * The `http` built-in: one outgoing HTTP(S) request with SSRF protection (docs/decisions.md #20), manual
  * redirects that are re-validated hop by hop, a capped body and retry semantics taken from
  * the status code.
  */

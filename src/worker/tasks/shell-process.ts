@@ -2,7 +2,7 @@
  * Runs one program in its own process group with captured, capped output, and kills the
  * whole group (SIGTERM, then SIGKILL after a grace period) on timeout, on abort, and when the
  * program exits leaving children behind. Killing only the direct child would leave its
- * children running and holding our pipes open (§5f: own process group, kill `-pgid`).
+ * children running and holding our pipes open (docs/decisions.md #21: own process group, kill `-pgid`).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable } from 'node:stream';

@@ -1,6 +1,6 @@
 /**
  * The `shell` built-in: runs one program from an argv array — never through a shell, so
- * metacharacters in arguments are plain text (§5f) — with a fixed PATH and no inherited
+ * metacharacters in arguments are plain text (docs/decisions.md #21) — with a fixed PATH and no inherited
  * environment, in its own process group, with a time limit and capped output. It is not a
  * sandbox: see docs/built-in-tasks.md for what it does not isolate.
  */

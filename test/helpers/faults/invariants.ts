@@ -1,5 +1,5 @@
 /**
- * The fault battery's checker (RELIABILITY §4b), run after the load has drained:
+ * The fault battery's checker (docs/decisions.md #9), run after the load has drained:
  * - lost: a submitted job that is not `completed` (missing, failed, cancelled, still waiting);
  * - stale: a completion accepted from a dead lease — the completed row's lease token and worker
  *   must be those of its last execution, and the stored result (which the handler stamps with

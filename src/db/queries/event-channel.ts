@@ -1,6 +1,11 @@
+/**
+ * The channel live events travel on between processes: sending NOTIFY payloads on it, the
+ * columns job statements return for their events, and the `jobplane.event_interest` rows through
+ * which hubs say someone is listening (so publishers elsewhere send only then).
+ */
 import type { Queryable } from '../pool.js';
 
-/** Channel carrying live events (payloads built by `src/core/events.ts`) to every API process. */
+/** Channel carrying live events (payloads built by `src/core/event-wire.ts`) to every API process. */
 export const EVENTS_CHANNEL = 'jobplane_events';
 
 /**

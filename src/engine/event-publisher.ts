@@ -1,9 +1,11 @@
+/** Publishing live events after commit: the process's EventPublisher and the in-process interest of its hubs. */
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../core/deps.js';
-import { silentLogger } from '../core/deps.js';
-import { encodeEvents, type EventSink, type PlaneEvent } from '../core/events.js';
+import { silentLogger, type Clock, type Logger } from '../core/deps.js';
+import { encodeEvents } from '../core/event-wire.js';
+import type { EventSink, PlaneEvent } from '../core/live-events.js';
 import type { Pool } from '../db/pool.js';
-import { eventsWanted, notifyEvents } from '../db/queries/events.js';
+import { eventsWanted, notifyEvents } from '../db/queries/event-channel.js';
+import { systemClock } from './clock.js';
 
 /**
  * Hubs of this process that have (or recently had) subscribers. In-process publishers see them at
@@ -24,6 +26,8 @@ export function releaseLocalInterest(holder: object): void {
 /** Options for {@link EventPublisher}. */
 export interface EventPublisherOptions {
   logger?: Logger;
+  /** Stamps each payload's time. @defaultValue the wall clock */
+  clock?: Clock;
   /** Most events waiting to be sent; beyond it the oldest are dropped (subscribers see a gap and reset). @defaultValue 100000 */
   maxPending?: number;
   /**
@@ -63,6 +67,7 @@ export class EventPublisher implements EventSink {
   private flushing: Promise<void> | null = null;
   private closed = false;
   private readonly logger: Logger;
+  private readonly clock: Clock;
   private readonly maxPending: number;
   private readonly minIntervalMs: number;
   private lastSendAt = -Infinity;
@@ -75,6 +80,7 @@ export class EventPublisher implements EventSink {
     options: EventPublisherOptions = {},
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
     this.maxPending = options.maxPending ?? 100_000;
     this.minIntervalMs = options.minIntervalMs ?? 10;
     this.interestPollMs = options.interestPollMs ?? 1000;
@@ -138,7 +144,7 @@ export class EventPublisher implements EventSink {
       const first = this.seq;
       this.seq += batch.length;
       try {
-        await notifyEvents(this.pool, encodeEvents(this.id, first, batch));
+        await notifyEvents(this.pool, encodeEvents(this.id, first, batch, new Date(this.clock.nowMs()).toISOString()));
         this.stats.sent += batch.length;
       } catch (error) {
         this.logger.warn({ err: (error as Error).message, lost: batch.length }, 'could not send live events; subscribers will re-read');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeEvents, encodeEvents, EventRing, matchesFilter, MAX_PAYLOAD_BYTES, type EventFilter, type PlaneEvent, type StreamEvent } from '../../src/core/events.js';
+import { decodeEvents, encodeEvents, MAX_PAYLOAD_BYTES } from '../../src/core/event-wire.js';
+import { EventRing, matchesFilter, type EventFilter, type PlaneEvent, type StreamEvent } from '../../src/core/live-events.js';
 
 const T1 = '00000000-0000-7000-8000-000000000001';
 const T2 = '00000000-0000-7000-8000-000000000002';
