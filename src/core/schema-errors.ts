@@ -79,7 +79,7 @@ function messageOf(issue: SchemaIssue): string | null {
     case 'maxProperties':
       return `must have at most ${num(p.limit)} ${num(p.limit) === 1 ? 'entry' : 'entries'}`;
     case 'pattern':
-      return PATTERN_HINTS.get(String(p.pattern)) ?? 'is not in the expected format';
+      return PATTERN_HINTS.get(String(p.pattern)) ?? `is not in the expected format (${String(p.pattern)})`;
     case 'format':
       return `must be ${FORMAT_WORDS[String(p.format)] ?? `a valid ${String(p.format)}`}`;
     case 'const':
