@@ -16,9 +16,11 @@ import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, t
 import { JobProducer } from './engine/producer.js';
 import { createSchedule, previewSchedule, readScheduleRuns, removeSchedule, setSchedulePaused, triggerSchedule, updateScheduleFields } from './engine/schedule-service.js';
 import type { SubmittedJob } from './engine/submit.js';
+import type { SubmitPolicy } from './engine/submit-checks.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker/worker.js';
 
 export { addJob, addJobs, type SubmitContext, type SubmittedJob } from './engine/submit.js';
+export type { SubmitPolicy } from './engine/submit-checks.js';
 export type { JobSpec, PlacementOptions } from './core/job-spec.js';
 export type { ScheduleSpec, OverlapPolicy } from './core/schedule-spec.js';
 export type { MisfirePolicy } from './core/schedule-plan.js';
@@ -46,6 +48,12 @@ export interface JobplaneOptions {
   secretsKeys?: readonly string[];
   /** Id of the key that encrypts (JOBPLANE_SECRETS_ACTIVE_KEY). @defaultValue the first key */
   secretsActiveKey?: string | null;
+  /**
+   * Tasks refused and built-in payloads checked by `jobs.add`/`addMany`, as the API checks them:
+   * pass the installation's policy when this process submits to workers that run the built-ins.
+   * @defaultValue nothing refused or checked (the SDK's own handlers decide what a task means)
+   */
+  submitPolicy?: SubmitPolicy;
 }
 
 /** A connection to Jobplane through PostgreSQL (no server needed). */
@@ -99,8 +107,8 @@ export async function createJobplane(options: JobplaneOptions): Promise<Jobplane
   return {
     pool,
     jobs: {
-      add: (spec) => producer.add(spec, { tenantId }),
-      addMany: (specs) => producer.addMany(specs, { tenantId }),
+      add: (spec) => producer.add(spec, { tenantId, ...(options.submitPolicy ? { policy: options.submitPolicy } : {}) }),
+      addMany: (specs) => producer.addMany(specs, { tenantId, ...(options.submitPolicy ? { policy: options.submitPolicy } : {}) }),
       get: (id) => readJob(pool, actor, id),
       list: (search = {}) => searchJobs(pool, actor, search),
       cancel: async (id) => (await cancelJob(pool, actor, id)).after,

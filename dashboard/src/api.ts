@@ -3,14 +3,10 @@
  * session (access token in memory, refresh token in localStorage so a reload keeps you logged in),
  * refreshes once on an expired token and retries, and turns problem JSON into ApiError.
  */
+import type { ApiJob, ApiJobList, ApiLogLine, ApiProblem } from '../../src/client/api-shapes.js';
 
-export interface Problem {
-  code: string;
-  title?: string;
-  detail?: string;
-  status?: number;
-  errors?: Array<{ pointer: string; message: string }>;
-}
+/** A problem document as the API sends it; `code` is all a body from elsewhere (a proxy) is sure to have. */
+export type Problem = Partial<ApiProblem> & { code: string };
 
 export class ApiError extends Error {
   constructor(
@@ -167,57 +163,16 @@ export async function api<T>(method: string, path: string, options: { body?: unk
   return body as T;
 }
 
-// ---- shapes of the API's answers (see /api/v1/openapi.json) ------------------------------------
+// ---- shapes of the API's answers: generated from the OpenAPI document (src/client/api-types.ts) --
 
-export type JobStatus = 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'cancelled';
-export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'scheduled', 'running', 'completed', 'failed', 'cancelled'];
+export type JobStatus = ApiJob['status'];
+export { JOB_STATUSES } from '../../src/core/job-states.js';
 
-export interface AttemptError {
-  attempt: number;
-  kind: string;
-  message: string;
-  workerId: string | null;
-  at: string;
-  name?: string;
-  stack?: string;
-}
+/** One attempt's recorded failure; `stack` is shown when the API sends it (the Job schema does not list it yet). */
+export type AttemptError = ApiJob['errors'][number] & { stack?: string };
 
-export interface Job {
-  id: string;
-  queue: string;
-  task: string;
-  status: JobStatus;
-  priority: number;
-  runAt: string;
-  attempt: number;
-  maxAttempts: number;
-  attemptsLeft?: number;
-  payload: unknown;
-  result: unknown;
-  progress: unknown;
-  errors: AttemptError[];
-  workerId: string | null;
-  scheduleId: string | null;
-  traceParent: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  cancelRequestedAt: string | null;
-  labels: Record<string, string> | null;
-  [key: string]: unknown;
-}
+export type Job = Omit<ApiJob, 'errors'> & { errors: AttemptError[] };
 
-export interface JobList {
-  jobs: Job[];
-  nextCursor: string | null;
-}
+export type JobList = Omit<ApiJobList, 'jobs'> & { jobs: Job[] };
 
-export interface LogLine {
-  id: string;
-  attempt: number;
-  level: string;
-  message: string;
-  fields: unknown;
-  at: string;
-}
+export type LogLine = ApiLogLine;

@@ -1,110 +1,12 @@
 /**
  * A typed client for the Jobplane REST API (fetch-based, no dependencies). Errors come back as
- * `ApiError` carrying the problem document's stable `code`.
+ * `ApiError` carrying the problem document's stable `code`. Every request and answer shape is the
+ * one generated from the OpenAPI document (api-types.ts, named in api-shapes.ts).
  */
 import { SseReader, type ApiEvent } from './sse.js';
-import type { JobStatus } from '../core/job-states.js';
-import type { Scope } from '../core/access.js';
+import type { ApiJob, ApiJobSubmit, ApiSchedule, ApiScheduleCreate, ApiSchedulePatch, ApiSecret, BodyOf, QueryOf, ResponseOf } from './api-shapes.js';
 
-/** A job as the API returns it. */
-export interface ApiJob {
-  id: string;
-  queue: string;
-  task: string;
-  status: JobStatus;
-  priority: number;
-  runAt: string;
-  attempt: number;
-  maxAttempts: number;
-  attemptsLeft: number;
-  payload: unknown;
-  result: unknown;
-  progress: unknown;
-  errors: Array<{ attempt: number; kind: string; message: string; name?: string; workerId: string | null; at: string }>;
-  labels: Record<string, string>;
-  placement: { kind: string; zone: string | null; workerId: string | null; assignedZone: string | null; assignedWorker: string | null };
-  timeoutMs: number | null;
-  idempotencyKey: string | null;
-  workerId: string | null;
-  cancelRequestedAt: string | null;
-  scheduleId: string | null;
-  fireAt: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-/** What can be submitted (see JobSpec in the SDK; dates as RFC 3339 strings). */
-export interface ApiJobSubmit {
-  task: string;
-  payload?: unknown;
-  queue?: string;
-  priority?: number;
-  runAt?: string;
-  delayMs?: number;
-  maxAttempts?: number;
-  backoff?: { type?: 'exponential' | 'fixed'; baseMs?: number; factor?: number; maxMs?: number; jitter?: number };
-  timeoutMs?: number;
-  idempotencyKey?: string;
-  placement?: { zone?: string; workerId?: string; policy?: 'greenest'; deadline?: string };
-  labels?: Record<string, string>;
-}
-
-/** A schedule as the API returns it. */
-export interface ApiSchedule {
-  id: string;
-  name: string;
-  description: string | null;
-  cron: string | null;
-  intervalMs: number | null;
-  timezone: string;
-  describe: string;
-  task: string;
-  queue: string;
-  payload: unknown;
-  jobOptions: Record<string, unknown>;
-  misfirePolicy: string;
-  catchUpMax: number;
-  misfireGraceMs: number;
-  overlapPolicy: string;
-  paused: boolean;
-  nextFireAt: string | null;
-  lastFireAt: string | null;
-  createdBy: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** One entry of the tamper-evident audit log. */
-export interface ApiAuditEntry {
-  seq: string;
-  at: string;
-  actor: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-  clientIp: string | null;
-  prevHash: string | null;
-  hash: string;
-}
-
-/** A tenant secret as the API shows it: metadata only, never the value. */
-export interface ApiSecret {
-  name: string;
-  description: string | null;
-  /** Id of the key the value is encrypted under. */
-  keyId: string;
-  /** Always true: a value is stored (it is never returned). */
-  set: true;
-  createdAt: string;
-  updatedAt: string;
-  createdBy: string | null;
-  updatedBy: string | null;
-}
+export type { ApiAuditEntry, ApiJob, ApiJobSubmit, ApiSchedule, ApiSecret, TenantInfo } from './api-shapes.js';
 
 /** An RFC 9457 problem returned by the API. */
 export class ApiError extends Error {
@@ -132,16 +34,9 @@ export interface ClientOptions {
 
 type Query = Record<string, string | number | undefined>;
 
-/** The REST API as typed methods. */
-/** A tenant as the API lists it. */
-export interface TenantInfo {
-  id: string;
-  slug: string;
-  name: string;
-  users: number;
-  createdAt: string;
-}
+type Session = ResponseOf<'/api/v1/auth/login', 'post'>;
 
+/** The REST API as typed methods. */
 export class JobplaneClient {
   private token: string | undefined;
   private readonly baseUrl: string;
@@ -154,15 +49,15 @@ export class JobplaneClient {
   }
 
   /** Log in with a username and password; later calls use the access token. */
-  async login(username: string, password: string): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
-    const session = await this.request<{ accessToken: string; refreshToken: string; expiresIn: number }>('POST', '/api/v1/auth/login', { body: { username, password } });
+  async login(username: string, password: string): Promise<Session> {
+    const session = await this.request<Session>('POST', '/api/v1/auth/login', { body: { username, password } });
     this.token = session.accessToken;
     return session;
   }
 
   /** Rotate a refresh token; later calls use the new access token. */
-  async refresh(refreshToken: string): Promise<{ accessToken: string; refreshToken: string; expiresIn: number }> {
-    const session = await this.request<{ accessToken: string; refreshToken: string; expiresIn: number }>('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
+  async refresh(refreshToken: string): Promise<Session> {
+    const session = await this.request<Session>('POST', '/api/v1/auth/refresh', { body: { refreshToken } });
     this.token = session.accessToken;
     return session;
   }
@@ -170,69 +65,68 @@ export class JobplaneClient {
   readonly jobs = {
     submit: (job: ApiJobSubmit, options: { idempotencyKey?: string } = {}) =>
       this.request<ApiJob>('POST', '/api/v1/jobs', { body: job, headers: options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {} }),
-    submitBatch: (jobs: ApiJobSubmit[]) => this.request<{ jobs: Array<{ id: string; status: string; created: boolean }> }>('POST', '/api/v1/jobs/batch', { body: { jobs } }),
-    list: (query: { status?: string; queue?: string; task?: string; scheduleId?: string; since?: string; until?: string; q?: string; cursor?: string; limit?: number } = {}) =>
-      this.request<{ jobs: ApiJob[]; nextCursor: string | null }>('GET', '/api/v1/jobs', { query }),
+    submitBatch: (jobs: ApiJobSubmit[]) => this.request<ResponseOf<'/api/v1/jobs/batch', 'post', 201>>('POST', '/api/v1/jobs/batch', { body: { jobs } }),
+    list: (query: QueryOf<'/api/v1/jobs', 'get'> = {}) => this.request<ResponseOf<'/api/v1/jobs', 'get'>>('GET', '/api/v1/jobs', { query }),
     get: (id: string) => this.request<ApiJob>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`),
     cancel: (id: string) => this.request<ApiJob>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`),
     retry: (id: string, body: { runAt?: string } = {}) => this.request<ApiJob>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/retry`, { body }),
-    reschedule: (id: string, body: { runAt?: string; priority?: number }) => this.request<ApiJob>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/reschedule`, { body }),
-    logs: (id: string, query: { after?: string; limit?: number } = {}) =>
-      this.request<{ lines: Array<{ id: string; attempt: number; level: string; message: string; fields: unknown; at: string }> }>('GET', `/api/v1/jobs/${encodeURIComponent(id)}/logs`, { query }),
+    reschedule: (id: string, body: BodyOf<'/api/v1/jobs/{id}/reschedule', 'post'>) => this.request<ApiJob>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/reschedule`, { body }),
+    logs: (id: string, query: QueryOf<'/api/v1/jobs/{id}/logs', 'get'> = {}) =>
+      this.request<ResponseOf<'/api/v1/jobs/{id}/logs', 'get'>>('GET', `/api/v1/jobs/${encodeURIComponent(id)}/logs`, { query }),
   };
 
   readonly schedules = {
-    create: (spec: Record<string, unknown>) => this.request<ApiSchedule>('POST', '/api/v1/schedules', { body: spec }),
-    list: (query: { after?: string; limit?: number } = {}) => this.request<{ schedules: ApiSchedule[]; nextCursor: string | null }>('GET', '/api/v1/schedules', { query }),
+    create: (spec: ApiScheduleCreate) => this.request<ApiSchedule>('POST', '/api/v1/schedules', { body: spec }),
+    list: (query: QueryOf<'/api/v1/schedules', 'get'> = {}) => this.request<ResponseOf<'/api/v1/schedules', 'get'>>('GET', '/api/v1/schedules', { query }),
     get: (id: string) => this.request<ApiSchedule>('GET', `/api/v1/schedules/${encodeURIComponent(id)}`),
-    update: (id: string, patch: Record<string, unknown>) => this.request<ApiSchedule>('PATCH', `/api/v1/schedules/${encodeURIComponent(id)}`, { body: patch }),
+    update: (id: string, patch: ApiSchedulePatch) => this.request<ApiSchedule>('PATCH', `/api/v1/schedules/${encodeURIComponent(id)}`, { body: patch }),
     remove: (id: string) => this.request<null>('DELETE', `/api/v1/schedules/${encodeURIComponent(id)}`),
     pause: (id: string) => this.request<ApiSchedule>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/pause`),
     resume: (id: string) => this.request<ApiSchedule>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/resume`),
-    trigger: (id: string) => this.request<{ jobId: string; fireAt: string }>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/trigger`),
-    preview: (id: string, count = 10) => this.request<{ fireTimes: string[] }>('GET', `/api/v1/schedules/${encodeURIComponent(id)}/preview`, { query: { count } }),
-    previewSpec: (spec: Record<string, unknown>, count = 10) => this.request<{ fireTimes: string[] }>('POST', '/api/v1/schedules/preview', { body: spec, query: { count } }),
-    runs: (id: string, query: { before?: string; limit?: number } = {}) =>
-      this.request<{ runs: Array<{ fireAt: string; outcome: string; reason: string; jobId: string | null; jobStatus: string | null; createdAt: string }> }>('GET', `/api/v1/schedules/${encodeURIComponent(id)}/runs`, { query }),
+    trigger: (id: string) => this.request<ResponseOf<'/api/v1/schedules/{id}/trigger', 'post', 201>>('POST', `/api/v1/schedules/${encodeURIComponent(id)}/trigger`),
+    preview: (id: string, count = 10) => this.request<ResponseOf<'/api/v1/schedules/{id}/preview', 'get'>>('GET', `/api/v1/schedules/${encodeURIComponent(id)}/preview`, { query: { count } }),
+    previewSpec: (spec: ApiScheduleCreate, count = 10) => this.request<ResponseOf<'/api/v1/schedules/preview', 'post'>>('POST', '/api/v1/schedules/preview', { body: spec, query: { count } }),
+    runs: (id: string, query: QueryOf<'/api/v1/schedules/{id}/runs', 'get'> = {}) =>
+      this.request<ResponseOf<'/api/v1/schedules/{id}/runs', 'get'>>('GET', `/api/v1/schedules/${encodeURIComponent(id)}/runs`, { query }),
   };
 
   readonly queues = {
-    list: () => this.request<{ queues: Array<{ name: string; paused: boolean; concurrencyLimit: number | null; counts: Record<string, number>; completedLast5m: number; failedLast5m: number }> }>('GET', '/api/v1/queues'),
-    pause: (name: string) => this.request<Record<string, unknown>>('POST', `/api/v1/queues/${encodeURIComponent(name)}/pause`),
-    resume: (name: string) => this.request<Record<string, unknown>>('POST', `/api/v1/queues/${encodeURIComponent(name)}/resume`),
-    setConcurrency: (name: string, limit: number | null) => this.request<Record<string, unknown>>('PUT', `/api/v1/queues/${encodeURIComponent(name)}/concurrency`, { body: { limit } }),
+    list: () => this.request<ResponseOf<'/api/v1/queues', 'get'>>('GET', '/api/v1/queues'),
+    pause: (name: string) => this.request<ResponseOf<'/api/v1/queues/{name}/pause', 'post'>>('POST', `/api/v1/queues/${encodeURIComponent(name)}/pause`),
+    resume: (name: string) => this.request<ResponseOf<'/api/v1/queues/{name}/resume', 'post'>>('POST', `/api/v1/queues/${encodeURIComponent(name)}/resume`),
+    setConcurrency: (name: string, limit: number | null) => this.request<ResponseOf<'/api/v1/queues/{name}/concurrency', 'put'>>('PUT', `/api/v1/queues/${encodeURIComponent(name)}/concurrency`, { body: { limit } }),
   };
 
   readonly workers = {
-    list: () => this.request<{ workers: Array<Record<string, unknown> & { id: string; zone: string | null; tasks: string[]; running: number }> }>('GET', '/api/v1/workers'),
+    list: () => this.request<ResponseOf<'/api/v1/workers', 'get'>>('GET', '/api/v1/workers'),
   };
 
   readonly users = {
-    list: () => this.request<{ users: Array<Record<string, unknown> & { id: string; username: string; role: string }> }>('GET', '/api/v1/users'),
-    create: (user: { username: string; password: string; role: 'viewer' | 'manager' | 'admin' }) => this.request<Record<string, unknown> & { id: string }>('POST', '/api/v1/users', { body: user }),
+    list: () => this.request<ResponseOf<'/api/v1/users', 'get'>>('GET', '/api/v1/users'),
+    create: (user: BodyOf<'/api/v1/users', 'post'>) => this.request<ResponseOf<'/api/v1/users', 'post', 201>>('POST', '/api/v1/users', { body: user }),
     /** `currentPassword` is needed when setting your own password; `superadmin` only by a superadmin. */
-    update: (id: string, change: { role?: 'viewer' | 'manager' | 'admin'; disabled?: boolean; password?: string; currentPassword?: string; superadmin?: boolean }) =>
-      this.request<Record<string, unknown>>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { body: change }),
+    update: (id: string, change: BodyOf<'/api/v1/users/{id}', 'patch'>) =>
+      this.request<ResponseOf<'/api/v1/users/{id}', 'patch'>>('PATCH', `/api/v1/users/${encodeURIComponent(id)}`, { body: change }),
     remove: (id: string) => this.request<null>('DELETE', `/api/v1/users/${encodeURIComponent(id)}`),
   };
 
   /** Tenants (superadmins only). */
   readonly tenants = {
-    list: () => this.request<{ tenants: TenantInfo[] }>('GET', '/api/v1/tenants'),
+    list: () => this.request<ResponseOf<'/api/v1/tenants', 'get'>>('GET', '/api/v1/tenants'),
     /** A tenant and its first admin, created together. */
-    create: (tenant: { slug: string; name: string; admin: { username: string; password: string } }) =>
-      this.request<{ tenant: TenantInfo; admin: Record<string, unknown> & { id: string; username: string; tenantId: string } }>('POST', '/api/v1/tenants', { body: tenant }),
+    create: (tenant: BodyOf<'/api/v1/tenants', 'post'>) =>
+      this.request<ResponseOf<'/api/v1/tenants', 'post', 201>>('POST', '/api/v1/tenants', { body: tenant }),
   };
 
   readonly keys = {
-    list: () => this.request<{ keys: Array<Record<string, unknown> & { id: string; prefix: string; scopes: Scope[] }> }>('GET', '/api/v1/keys'),
-    create: (key: { name: string; scopes: Scope[]; expiresAt?: string }) => this.request<{ id: string; key: string; prefix: string; scopes: Scope[] }>('POST', '/api/v1/keys', { body: key }),
-    revoke: (id: string) => this.request<Record<string, unknown>>('POST', `/api/v1/keys/${encodeURIComponent(id)}/revoke`),
+    list: () => this.request<ResponseOf<'/api/v1/keys', 'get'>>('GET', '/api/v1/keys'),
+    create: (key: BodyOf<'/api/v1/keys', 'post'>) => this.request<ResponseOf<'/api/v1/keys', 'post', 201>>('POST', '/api/v1/keys', { body: key }),
+    revoke: (id: string) => this.request<ResponseOf<'/api/v1/keys/{id}/revoke', 'post'>>('POST', `/api/v1/keys/${encodeURIComponent(id)}/revoke`),
   };
 
   /** Tenant secrets: list (managers, admins), set and delete (admins). Values go in, never come out. */
   readonly secrets = {
-    list: () => this.request<{ secrets: ApiSecret[] }>('GET', '/api/v1/secrets'),
+    list: () => this.request<ResponseOf<'/api/v1/secrets', 'get'>>('GET', '/api/v1/secrets'),
     /** Create or replace; `description` omitted keeps the stored one, "" clears it. */
     set: (name: string, value: string, options: { description?: string } = {}) =>
       this.request<ApiSecret>('PUT', `/api/v1/secrets/${encodeURIComponent(name)}`, { body: { value, ...(options.description !== undefined ? { description: options.description } : {}) } }),
@@ -241,8 +135,7 @@ export class JobplaneClient {
 
   readonly audit = {
     /** Audit entries, newest first (admin). */
-    list: (query: { action?: string; actor?: string; targetId?: string; since?: string; until?: string; cursor?: string; limit?: number } = {}) =>
-      this.request<{ entries: ApiAuditEntry[]; nextCursor: string | null }>('GET', '/api/v1/audit', { query }),
+    list: (query: QueryOf<'/api/v1/audit', 'get'> = {}) => this.request<ResponseOf<'/api/v1/audit', 'get'>>('GET', '/api/v1/audit', { query }),
   };
 
   /** End the session of a refresh token (it and its rotations stop working). */
@@ -256,7 +149,7 @@ export class JobplaneClient {
     await this.request<null>('POST', '/api/v1/me/password', { body: { currentPassword, newPassword } });
   }
 
-  me(): Promise<{ kind: string; id: string; tenantId: string; username?: string; role?: string; scopes?: string[] }> {
+  me(): Promise<ResponseOf<'/api/v1/me', 'get'>> {
     return this.request('GET', '/api/v1/me');
   }
 

@@ -3,9 +3,13 @@
  * reject a bad payload at submit time with field errors, and the worker can run the very same
  * checks again before it acts (the payload may have been submitted by an older version, or
  * straight into the database). The SSRF checks here are only the early, friendly part: the
- * HTTP task re-checks every resolved address when it connects.
+ * HTTP task re-checks every resolved address when it connects. Each payload's shape and bounds
+ * are one TypeBox schema (its type derived from it); what a schema cannot say (where a URL may
+ * point, which headers and variables a job may set, a program's path) is code next to it.
  */
+import { Type, type Static } from 'typebox';
 import type { FieldError } from '../errors/index.js';
+import { compileSchema, describePattern, type CompiledSchema } from './schema-errors.js';
 import { blockedHostnameReason, blockedRange, hostAllowed, parseIPv4, parseIPv6 } from './ip-ranges.js';
 import { isSecretRef } from './secret-refs.js';
 
@@ -17,58 +21,6 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'O
 
 /** One of {@link HTTP_METHODS}. */
 export type HttpMethod = (typeof HTTP_METHODS)[number];
-
-/** Payload of the `http` task. */
-export interface HttpTaskPayload {
-  /** Absolute `http:` or `https:` URL, without credentials. */
-  url: string;
-  /** Request method (any case). @defaultValue 'GET' */
-  method?: string;
-  /** Request headers; names are HTTP tokens, values contain no control characters. */
-  headers?: Record<string, string>;
-  /** A string is sent as is; any other JSON value is sent as `application/json`. */
-  body?: JsonValue;
-  /** Time limit for the whole exchange, redirects included, in ms. */
-  timeoutMs?: number;
-  /** Statuses accepted as success in addition to 2xx. */
-  expectStatus?: number[];
-}
-
-/** Payload of the `shell` task. */
-export interface ShellTaskPayload {
-  /** argv: `command[0]` is the executable (a bare name looked up in the fixed PATH, or an absolute path). */
-  command: string[];
-  /** Absolute working directory. @defaultValue a fresh empty temporary directory */
-  cwd?: string;
-  /** Extra environment variables; the worker's own environment is never passed on. */
-  env?: Record<string, string>;
-  /** Time limit in ms; the whole process group is killed when it passes. */
-  timeoutMs?: number;
-  /** Text written to the process's standard input. */
-  stdin?: string;
-}
-
-/** Payload of the `fibonacci` task. */
-export interface FibonacciPayload {
-  /** Index of the Fibonacci number to compute (F(0) = 0, F(1) = 1). */
-  n: number;
-}
-
-/** Payload of the `sleep` task. */
-export interface SleepPayload {
-  /** How long to sleep, in ms. */
-  ms: number;
-}
-
-/** Installation settings the validation depends on. */
-export interface BuiltinPayloadPolicy {
-  /** Let HTTP jobs reach private, loopback and other non-public addresses. @defaultValue false */
-  allowPrivateNetworks?: boolean;
-  /** Host names, `*.domain` patterns, addresses or CIDRs that bypass the private-address block. @defaultValue [] */
-  allowedHosts?: readonly string[];
-  /** Largest `n` the `fibonacci` task accepts. @defaultValue 100000 */
-  fibonacciMaxN?: number;
-}
 
 /** Bounds enforced on built-in payloads. */
 export const BUILTIN_PAYLOAD_LIMITS = Object.freeze({
@@ -87,6 +39,16 @@ export const BUILTIN_PAYLOAD_LIMITS = Object.freeze({
   fibonacciMaxN: 100_000,
 });
 
+/** Installation settings the validation depends on. */
+export interface BuiltinPayloadPolicy {
+  /** Let HTTP jobs reach private, loopback and other non-public addresses. @defaultValue false */
+  allowPrivateNetworks?: boolean;
+  /** Host names, `*.domain` patterns, addresses or CIDRs that bypass the private-address block. @defaultValue [] */
+  allowedHosts?: readonly string[];
+  /** Largest `n` the `fibonacci` task accepts. @defaultValue 100000 */
+  fibonacciMaxN?: number;
+}
+
 /**
  * Headers a job may not set: the client computes framing and connection headers itself, and a
  * caller-chosen `Host` would let a job talk to a different virtual host than the one validated.
@@ -102,6 +64,58 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Loader variables turn any allowed executable into arbitrary code, so they are refused outright.
 const FORBIDDEN_ENV = /^(LD_|DYLD_)|^(BASH_ENV|ENV|NODE_OPTIONS)$/;
 
+const L = BUILTIN_PAYLOAD_LIMITS;
+/** Name → value maps whose values may also be secret references (checked one by one below). */
+const stringMap = (maxProperties: number, description: string) =>
+  Type.Unsafe<Record<string, string>>(Type.Record(Type.String(), Type.Unknown(), { maxProperties, description }));
+
+/** Payload of the `http` task. */
+export const HttpTaskPayloadSchema = Type.Object(
+  {
+    url: Type.String({ description: 'absolute http: or https: URL, without credentials' }),
+    method: Type.Optional(Type.String({ description: `request method (any case), one of ${HTTP_METHODS.join(', ')}; default GET` })),
+    headers: Type.Optional(stringMap(L.headerCount, 'header names are HTTP tokens; values contain no control characters')),
+    body: Type.Optional(Type.Unsafe<JsonValue>(Type.Unknown({ description: 'a string is sent as is; any other JSON value as application/json' }))),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: L.httpTimeoutMaxMs, description: 'limit for the whole exchange, redirects included' })),
+    expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { maxItems: L.expectStatusCount, description: 'statuses accepted as success in addition to 2xx' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Payload of the `shell` task. */
+export const ShellTaskPayloadSchema = Type.Object(
+  {
+    command: Type.Array(Type.String(), { minItems: 1, maxItems: L.shellArgCount, description: 'argv: command[0] is a bare name looked up in the fixed PATH, or an absolute path' }),
+    cwd: Type.Optional(Type.String({ pattern: describePattern('^/[^\\u0000]*$', 'must be an absolute path'), description: 'default: a fresh empty temporary directory' })),
+    env: Type.Optional(stringMap(L.shellEnvCount, "extra environment variables; the worker's own environment is never passed on")),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: L.shellTimeoutMaxMs, description: 'the whole process group is killed when it passes' })),
+    stdin: Type.Optional(Type.String({ maxLength: L.shellStdinMaxLength, description: "text written to the process's standard input" })),
+  },
+  { additionalProperties: false },
+);
+
+/** Payload of the `fibonacci` task (the largest `n` is an installation setting, checked below). */
+export const FibonacciPayloadSchema = Type.Object({ n: Type.Integer({ minimum: 0, description: 'F(0) = 0, F(1) = 1' }) }, { additionalProperties: false });
+
+/** Payload of the `sleep` task. */
+export const SleepPayloadSchema = Type.Object({ ms: Type.Integer({ minimum: 0, maximum: L.sleepMaxMs }) }, { additionalProperties: false });
+
+/** Payload of the `http` task. */
+export type HttpTaskPayload = Static<typeof HttpTaskPayloadSchema>;
+/** Payload of the `shell` task. */
+export type ShellTaskPayload = Static<typeof ShellTaskPayloadSchema>;
+/** Payload of the `fibonacci` task. */
+export type FibonacciPayload = Static<typeof FibonacciPayloadSchema>;
+/** Payload of the `sleep` task. */
+export type SleepPayload = Static<typeof SleepPayloadSchema>;
+
+const SCHEMAS: Record<'http' | 'shell' | 'fibonacci' | 'sleep', CompiledSchema<unknown>> = {
+  http: compileSchema(HttpTaskPayloadSchema),
+  shell: compileSchema(ShellTaskPayloadSchema),
+  fibonacci: compileSchema(FibonacciPayloadSchema),
+  sleep: compileSchema(SleepPayloadSchema),
+};
+
 /** Escape one JSON-pointer segment (RFC 6901). */
 function segment(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -109,19 +123,6 @@ function segment(key: string): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Report fields not in `known` (typos like `header` would otherwise be silently ignored). */
-function unknownFields(payload: Record<string, unknown>, known: readonly string[]): FieldError[] {
-  return Object.keys(payload)
-    .filter((key) => !known.includes(key))
-    .map((key) => ({ pointer: `/${segment(key)}`, message: 'is not a known field' }));
-}
-
-function checkInteger(value: unknown, pointer: string, min: number, max: number): FieldError[] {
-  if (typeof value !== 'number' || !Number.isInteger(value)) return [{ pointer, message: 'must be an integer' }];
-  if (value < min || value > max) return [{ pointer, message: `must be between ${min} and ${max}` }];
-  return [];
 }
 
 function isJsonValue(value: unknown, depth: number): boolean {
@@ -188,64 +189,49 @@ export function validateHttpUrl(url: unknown, policy: BuiltinPayloadPolicy = {},
   return problem === null ? [] : fail(problem);
 }
 
-function validateHeaders(headers: unknown): FieldError[] {
-  if (!isPlainObject(headers)) return [{ pointer: '/headers', message: 'must be an object of header names to string values' }];
-  const entries = Object.entries(headers);
-  if (entries.length > BUILTIN_PAYLOAD_LIMITS.headerCount) {
-    return [{ pointer: '/headers', message: `must have at most ${BUILTIN_PAYLOAD_LIMITS.headerCount} headers` }];
-  }
+/** Each header: a token name the client does not set itself, a clean value or a secret reference. */
+function validateHeaders(headers: Record<string, unknown>): FieldError[] {
   const errors: FieldError[] = [];
-  for (const [name, value] of entries) {
+  for (const [name, value] of Object.entries(headers)) {
     const pointer = `/headers/${segment(name)}`;
     if (!HEADER_NAME.test(name)) errors.push({ pointer, message: 'is not a valid header name' });
     else if (FORBIDDEN_HEADERS.has(name.toLowerCase())) errors.push({ pointer, message: 'is set by the client and may not be given' });
     // A secret reference is resolved by the worker, which checks the payload again with the value in place.
     if (isSecretRef(value)) continue;
     if (typeof value !== 'string') errors.push({ pointer, message: 'must be a string or a secret reference {"$secret": NAME}' });
-    else if (value.length > BUILTIN_PAYLOAD_LIMITS.headerValueMaxLength) errors.push({ pointer, message: 'is too long' });
+    else if (value.length > BUILTIN_PAYLOAD_LIMITS.headerValueMaxLength) errors.push({ pointer, message: `must be at most ${BUILTIN_PAYLOAD_LIMITS.headerValueMaxLength} characters` });
     else if (BAD_HEADER_VALUE.test(value)) errors.push({ pointer, message: 'must not contain CR, LF, NUL, other control characters or non-Latin-1 characters' });
   }
   return errors;
 }
 
-function validateHttp(payload: Record<string, unknown>, policy: BuiltinPayloadPolicy): FieldError[] {
-  const errors = [...unknownFields(payload, ['url', 'method', 'headers', 'body', 'timeoutMs', 'expectStatus'])];
-  errors.push(...validateHttpUrl(payload.url, policy));
+/** The http rules the schema cannot say: where the URL points, which method, which headers, a body only with a method that has one. */
+function httpRules(payload: Record<string, unknown>, policy: BuiltinPayloadPolicy): FieldError[] {
+  const errors = [...validateHttpUrl(payload.url, policy)];
   const method = payload.method;
-  if (method !== undefined && (typeof method !== 'string' || !(HTTP_METHODS as readonly string[]).includes(method.toUpperCase()))) {
-    errors.push({ pointer: '/method', message: `must be one of ${HTTP_METHODS.join(', ')}` });
+  if (typeof method === 'string' && !(HTTP_METHODS as readonly string[]).includes(method.toUpperCase())) {
+    errors.push({ pointer: '/method', message: `must be one of: ${HTTP_METHODS.join(', ')}` });
   }
-  if (payload.headers !== undefined) errors.push(...validateHeaders(payload.headers));
+  if (isPlainObject(payload.headers)) errors.push(...validateHeaders(payload.headers));
   if (payload.body !== undefined) {
     if (!isJsonValue(payload.body, 0)) errors.push({ pointer: '/body', message: 'must be a string or a JSON value' });
     const upper = typeof method === 'string' ? method.toUpperCase() : 'GET';
     if (upper === 'GET' || upper === 'HEAD') errors.push({ pointer: '/body', message: `is not allowed with ${upper}` });
   }
-  if (payload.timeoutMs !== undefined) errors.push(...checkInteger(payload.timeoutMs, '/timeoutMs', 1, BUILTIN_PAYLOAD_LIMITS.httpTimeoutMaxMs));
-  const expect = payload.expectStatus;
-  if (expect !== undefined) {
-    if (!Array.isArray(expect) || expect.length > BUILTIN_PAYLOAD_LIMITS.expectStatusCount) {
-      errors.push({ pointer: '/expectStatus', message: `must be an array of at most ${BUILTIN_PAYLOAD_LIMITS.expectStatusCount} status codes` });
-    } else {
-      expect.forEach((status, index) => errors.push(...checkInteger(status, `/expectStatus/${index}`, 100, 599)));
-    }
-  }
   return errors;
 }
 
-function validateCommand(command: unknown): FieldError[] {
-  const limits = BUILTIN_PAYLOAD_LIMITS;
-  if (!Array.isArray(command) || command.length === 0 || command.length > limits.shellArgCount) {
-    return [{ pointer: '/command', message: `must be an array of 1 to ${limits.shellArgCount} strings (argv)` }];
-  }
+/** argv: no NUL, bounded in total, and a program that is a bare name or a normalised absolute path. */
+function commandRules(command: unknown): FieldError[] {
+  if (!Array.isArray(command)) return [];
   const errors: FieldError[] = [];
   let bytes = 0;
   command.forEach((arg: unknown, index) => {
-    if (typeof arg !== 'string') errors.push({ pointer: `/command/${index}`, message: 'must be a string' });
-    else if (arg.includes('\0')) errors.push({ pointer: `/command/${index}`, message: 'must not contain NUL' });
+    if (typeof arg !== 'string') return;
+    if (arg.includes('\0')) errors.push({ pointer: `/command/${index}`, message: 'must not contain NUL' });
     else bytes += arg.length;
   });
-  if (bytes > limits.shellArgvMaxBytes) errors.push({ pointer: '/command', message: `must total at most ${limits.shellArgvMaxBytes} characters` });
+  if (bytes > L.shellArgvMaxBytes) errors.push({ pointer: '/command', message: `must total at most ${L.shellArgvMaxBytes} characters` });
   const executable: unknown = command[0];
   if (typeof executable === 'string' && errors.length === 0) {
     const bare = executable !== '' && !executable.includes('/');
@@ -255,59 +241,49 @@ function validateCommand(command: unknown): FieldError[] {
   return errors;
 }
 
-function validateEnv(env: unknown): FieldError[] {
-  const limits = BUILTIN_PAYLOAD_LIMITS;
-  if (!isPlainObject(env)) return [{ pointer: '/env', message: 'must be an object of variable names to string values' }];
-  const entries = Object.entries(env);
-  if (entries.length > limits.shellEnvCount) return [{ pointer: '/env', message: `must have at most ${limits.shellEnvCount} variables` }];
+/** Each variable: a valid name that does not change how programs load, a NUL-free value or a secret reference. */
+function envRules(env: unknown): FieldError[] {
+  if (!isPlainObject(env)) return [];
   const errors: FieldError[] = [];
-  for (const [name, value] of entries) {
+  for (const [name, value] of Object.entries(env)) {
     const pointer = `/env/${segment(name)}`;
     if (!ENV_NAME.test(name)) errors.push({ pointer, message: 'is not a valid variable name' });
     else if (FORBIDDEN_ENV.test(name)) errors.push({ pointer, message: 'may not be set (it changes how programs are loaded)' });
     if (isSecretRef(value)) continue;
     if (typeof value !== 'string') errors.push({ pointer, message: 'must be a string or a secret reference {"$secret": NAME}' });
     else if (value.includes('\0')) errors.push({ pointer, message: 'must not contain NUL' });
-    else if (value.length > limits.shellEnvValueMaxLength) errors.push({ pointer, message: 'is too long' });
+    else if (value.length > L.shellEnvValueMaxLength) errors.push({ pointer, message: `must be at most ${L.shellEnvValueMaxLength} characters` });
   }
   return errors;
 }
 
-function validateShell(payload: Record<string, unknown>): FieldError[] {
-  const limits = BUILTIN_PAYLOAD_LIMITS;
-  const errors = [...unknownFields(payload, ['command', 'cwd', 'env', 'timeoutMs', 'stdin'])];
-  errors.push(...validateCommand(payload.command));
-  const cwd = payload.cwd;
-  if (cwd !== undefined && (typeof cwd !== 'string' || !cwd.startsWith('/') || cwd.includes('\0'))) {
-    errors.push({ pointer: '/cwd', message: 'must be an absolute path' });
+/** The rules next to each schema (the fibonacci bound is the installation's). */
+function rulesOf(task: 'http' | 'shell' | 'fibonacci' | 'sleep', payload: Record<string, unknown>, policy: BuiltinPayloadPolicy): FieldError[] {
+  switch (task) {
+    case 'http':
+      return httpRules(payload, policy);
+    case 'shell':
+      return [...commandRules(payload.command), ...envRules(payload.env)];
+    case 'fibonacci': {
+      const maxN = policy.fibonacciMaxN ?? L.fibonacciMaxN;
+      return typeof payload.n === 'number' && payload.n > maxN ? [{ pointer: '/n', message: `must be at most ${maxN}` }] : [];
+    }
+    case 'sleep':
+      return [];
   }
-  if (payload.env !== undefined) errors.push(...validateEnv(payload.env));
-  if (payload.timeoutMs !== undefined) errors.push(...checkInteger(payload.timeoutMs, '/timeoutMs', 1, limits.shellTimeoutMaxMs));
-  const stdin = payload.stdin;
-  if (stdin !== undefined && (typeof stdin !== 'string' || stdin.length > limits.shellStdinMaxLength)) {
-    errors.push({ pointer: '/stdin', message: `must be a string of at most ${limits.shellStdinMaxLength} characters` });
-  }
-  return errors;
 }
 
 /**
- * Validate the payload of a built-in task. Returns field errors (JSON pointers into the
- * payload); an empty array means the payload is acceptable. Task names that are not
- * built-ins (and `noop`, which takes anything) always pass.
+ * Validate the payload of a built-in task against its schema and the rules next to it. Returns
+ * field errors (JSON pointers into the payload, `''` for the payload itself); an empty array
+ * means the payload is acceptable. Task names that are not built-ins (and `noop`, which takes
+ * anything) always pass.
  */
 export function validateBuiltinPayload(task: string, payload: unknown, policy: BuiltinPayloadPolicy = {}): FieldError[] {
   if (task !== 'http' && task !== 'shell' && task !== 'fibonacci' && task !== 'sleep') return [];
   if (!isPlainObject(payload)) return [{ pointer: '', message: 'must be an object' }];
-  switch (task) {
-    case 'http':
-      return validateHttp(payload, policy);
-    case 'shell':
-      return validateShell(payload);
-    case 'fibonacci': {
-      const maxN = policy.fibonacciMaxN ?? BUILTIN_PAYLOAD_LIMITS.fibonacciMaxN;
-      return [...unknownFields(payload, ['n']), ...checkInteger(payload.n, '/n', 0, maxN)];
-    }
-    case 'sleep':
-      return [...unknownFields(payload, ['ms']), ...checkInteger(payload.ms, '/ms', 0, BUILTIN_PAYLOAD_LIMITS.sleepMaxMs)];
-  }
+  const schema = SCHEMAS[task];
+  const errors = schema.check(payload) ? [] : schema.errors(payload, '', '');
+  const rules = rulesOf(task, payload, policy);
+  return [...errors, ...rules.filter((e) => !errors.some((known) => known.pointer === e.pointer))];
 }

@@ -1,50 +1,59 @@
 /**
- * What a caller may ask for when creating or editing a schedule, validated into stored fields.
- * Pure: "now" is passed in (the database clock at the call site).
+ * What a caller may ask for when creating or editing a schedule (one TypeBox schema, shared with
+ * the API and its OpenAPI document), validated into stored fields. Pure: "now" is passed in (the
+ * database clock at the call site).
  */
+import { Type, type Static } from 'typebox';
 import { AppError, type FieldError } from '../errors/app-error.js';
 import { assertTimezone, compileCron } from './cron/index.js';
-import { normalizeJobSpec, type JobSpec } from './job-spec.js';
+import { JobSubmitSchema, normalizeJobSpec, type JobSpec } from './job-spec.js';
 import { MISFIRE_POLICIES, nextFireAfter, validateInterval, type MisfirePolicy, type ScheduleTiming } from './schedule-plan.js';
-import { checkInteger, checkJsonValue, checkString, NAME_PATTERN, parseTimestamp } from './validate.js';
+import { compileSchema } from './schema-errors.js';
+import { checkJsonValue, NAME_PATTERN, parseTimestamp, unstorableText } from './validate.js';
 
 /** What happens when a fire time comes while the previous run is still going. */
 export type OverlapPolicy = 'allow' | 'skip' | 'queue-one' | 'cancel-previous';
 /** Every overlap policy. */
 export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ['allow', 'skip', 'queue-one', 'cancel-previous'];
 
+/** A union of string literals, typed as their union (a mapped array would be typed `never`). */
+const oneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v))));
+
+const policyFields = {
+  misfirePolicy: Type.Optional(oneOf<MisfirePolicy>(MISFIRE_POLICIES)),
+  catchUpMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  misfireGraceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
+  overlapPolicy: Type.Optional(oneOf<OverlapPolicy>(OVERLAP_POLICIES)),
+};
+
+const specFields = {
+  description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+  cron: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+  intervalMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1000 }), Type.Null()])),
+  timezone: Type.Optional(Type.String({ maxLength: 64 })),
+  startAt: Type.Optional(Type.String()),
+  queue: JobSubmitSchema.properties.queue,
+  payload: Type.Optional(Type.Unknown()),
+  jobOptions: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  paused: Type.Optional(Type.Boolean()),
+  ...policyFields,
+};
+
+const name = Type.String({ minLength: 1, maxLength: 128, pattern: NAME_PATTERN.source });
+const task = JobSubmitSchema.properties.task;
+
+/** A schedule to create (give exactly one of `cron` and `intervalMs`). */
+export const ScheduleCreateSchema = Type.Object({ name, task, ...specFields }, { $id: 'ScheduleCreate', additionalProperties: false });
+
+/** Fields to change on a schedule. */
+export const SchedulePatchSchema = Type.Object({ name: Type.Optional(name), task: Type.Optional(task), ...specFields }, { $id: 'SchedulePatch', additionalProperties: false });
+
 /** Options of the jobs a schedule creates (the job spec minus task, queue and payload). */
 export type ScheduleJobOptions = Omit<JobSpec, 'task' | 'queue' | 'payload' | 'runAt' | 'delayMs' | 'idempotencyKey'>;
+const SCHEDULE_FORBIDDEN_JOB_OPTIONS = ['task', 'queue', 'payload', 'runAt', 'delayMs', 'idempotencyKey'] as const;
 
-/** A schedule to create (all fields) or the new state of one being edited. */
-export interface ScheduleSpec {
-  /** Unique within the tenant; letters, digits and . _ : - */
-  name: string;
-  description?: string | null;
-  /** Cron expression (5 or 6 fields). Give this or `intervalMs`. */
-  cron?: string | null;
-  /** Fixed interval in ms (≥ 1000). Give this or `cron`. */
-  intervalMs?: number | null;
-  /** IANA time zone for cron. @defaultValue 'UTC' */
-  timezone?: string;
-  /** First fire of an interval schedule. @defaultValue now */
-  startAt?: Date | string;
-  task: string;
-  /** @defaultValue 'default' */
-  queue?: string;
-  payload?: unknown;
-  jobOptions?: ScheduleJobOptions;
-  /** @defaultValue 'run-once' */
-  misfirePolicy?: MisfirePolicy;
-  /** Most missed fires replayed by `catch-up`. @defaultValue 10 */
-  catchUpMax?: number;
-  /** A fire this late still counts as on time. @defaultValue 60000 */
-  misfireGraceMs?: number;
-  /** @defaultValue 'allow' */
-  overlapPolicy?: OverlapPolicy;
-  /** @defaultValue false */
-  paused?: boolean;
-}
+/** A schedule to create (all fields) or the new state of one being edited: {@link ScheduleCreateSchema}, with a Date allowed for `startAt`. */
+export type ScheduleSpec = Omit<Static<typeof ScheduleCreateSchema>, 'startAt' | 'jobOptions'> & { startAt?: Date | string; jobOptions?: ScheduleJobOptions };
 
 /** Stored fields of a schedule (camelCase, as in the store). */
 export interface NormalizedSchedule {
@@ -66,10 +75,26 @@ export interface NormalizedSchedule {
   nextFireAt: Date | null;
 }
 
-const KEYS = new Set([
-  'name', 'description', 'cron', 'intervalMs', 'timezone', 'startAt', 'task', 'queue', 'payload', 'jobOptions',
-  'misfirePolicy', 'catchUpMax', 'misfireGraceMs', 'overlapPolicy', 'paused',
-]);
+const scheduleCreate = compileSchema(ScheduleCreateSchema);
+
+/** Rules the schema cannot say: exactly one timing, no per-job fields in the template's options, storable text, a real start. */
+function scheduleRules(s: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  const hasCron = s.cron !== undefined && s.cron !== null;
+  const hasInterval = s.intervalMs !== undefined && s.intervalMs !== null;
+  if (hasCron === hasInterval) errors.push({ pointer: '/', message: 'give exactly one of cron or intervalMs' });
+  const jobOptions = s.jobOptions;
+  if (typeof jobOptions === 'object' && jobOptions !== null) {
+    for (const forbidden of SCHEDULE_FORBIDDEN_JOB_OPTIONS) {
+      if (forbidden in jobOptions) errors.push({ pointer: `/jobOptions/${forbidden}`, message: 'is not allowed in a schedule' });
+    }
+  }
+  for (const key of ['name', 'description', 'cron', 'timezone', 'task', 'queue']) {
+    if (s[key] !== undefined) errors.push(...unstorableText(s[key], `/${key}`));
+  }
+  if (s.startAt !== undefined) errors.push(...parseTimestamp(s.startAt, '/startAt').errors);
+  return errors;
+}
 
 /** The timing of stored schedule fields. */
 export function timingOf(s: Pick<NormalizedSchedule, 'cron' | 'intervalMs' | 'timezone' | 'anchorAt'>): ScheduleTiming {
@@ -88,35 +113,13 @@ export function normalizeScheduleSpec(spec: unknown, now: Date, previousAnchor?:
     throw new AppError('VALIDATION_FAILED', 'a schedule must be an object', { errors: [{ pointer: '/', message: 'must be an object' }] });
   }
   const s = spec as Record<string, unknown>;
-  const errors: FieldError[] = Object.keys(s).filter((k) => !KEYS.has(k)).map((k) => ({ pointer: `/${k}`, message: 'is not a known schedule option' }));
-  errors.push(...checkString(s.name, '/name', { max: 128, pattern: NAME_PATTERN, patternHint: 'must be letters, digits and . _ : - (starting with a letter or digit)' }));
-  if (s.description !== undefined && s.description !== null) errors.push(...checkString(s.description, '/description', { min: 0, max: 2000 }));
+  const wire = s.startAt instanceof Date ? { ...s, startAt: '1970-01-01T00:00:00Z' } : s;
+  const errors: FieldError[] = scheduleCreate.check(wire) ? [] : scheduleCreate.errors(wire);
+  const more = [...scheduleRules(s), ...checkJsonValue(s.payload === undefined ? {} : s.payload, '/payload').errors];
+  errors.push(...more.filter((e) => !errors.some((known) => known.pointer === e.pointer)));
   const hasCron = s.cron !== undefined && s.cron !== null;
   const hasInterval = s.intervalMs !== undefined && s.intervalMs !== null;
-  if (hasCron === hasInterval) errors.push({ pointer: '/', message: 'give exactly one of cron or intervalMs' });
-  if (hasCron && typeof s.cron !== 'string') errors.push({ pointer: '/cron', message: 'must be a string' });
-  if (s.timezone !== undefined && typeof s.timezone !== 'string') errors.push({ pointer: '/timezone', message: 'must be a string' });
-  const startAt = s.startAt === undefined ? { errors: [] } : parseTimestamp(s.startAt, '/startAt');
-  errors.push(...startAt.errors);
-  if (s.misfirePolicy !== undefined && !MISFIRE_POLICIES.includes(s.misfirePolicy as MisfirePolicy)) {
-    errors.push({ pointer: '/misfirePolicy', message: `must be one of ${MISFIRE_POLICIES.join(', ')}` });
-  }
-  if (s.overlapPolicy !== undefined && !OVERLAP_POLICIES.includes(s.overlapPolicy as OverlapPolicy)) {
-    errors.push({ pointer: '/overlapPolicy', message: `must be one of ${OVERLAP_POLICIES.join(', ')}` });
-  }
-  if (s.catchUpMax !== undefined) errors.push(...checkInteger(s.catchUpMax, '/catchUpMax', 1, 1000));
-  if (s.misfireGraceMs !== undefined) errors.push(...checkInteger(s.misfireGraceMs, '/misfireGraceMs', 0, 86_400_000));
-  if (s.paused !== undefined && typeof s.paused !== 'boolean') errors.push({ pointer: '/paused', message: 'must be a boolean' });
-  const jobOptions = s.jobOptions ?? {};
-  if (typeof jobOptions !== 'object' || jobOptions === null || Array.isArray(jobOptions)) {
-    errors.push({ pointer: '/jobOptions', message: 'must be an object' });
-  } else {
-    for (const forbidden of ['task', 'queue', 'payload', 'runAt', 'delayMs', 'idempotencyKey']) {
-      if (forbidden in jobOptions) errors.push({ pointer: `/jobOptions/${forbidden}`, message: 'is not allowed in a schedule' });
-    }
-  }
-  const payload = checkJsonValue(s.payload === undefined ? {} : s.payload, '/payload');
-  errors.push(...payload.errors);
+  const jobOptions = (s.jobOptions ?? {}) as Record<string, unknown>;
   if (errors.length === 0) {
     try {
       normalizeJobSpec({ ...(jobOptions), task: s.task, queue: s.queue }, '');
@@ -126,10 +129,11 @@ export function normalizeScheduleSpec(spec: unknown, now: Date, previousAnchor?:
     }
   }
   if (errors.length > 0) throw new AppError('VALIDATION_FAILED', `${errors[0]!.pointer}: ${errors[0]!.message}`, { errors });
+  const startAt = s.startAt === undefined ? undefined : parseTimestamp(s.startAt, '/startAt').value;
   const timezone = (s.timezone as string | undefined) ?? 'UTC';
   assertTimezone(timezone);
   const intervalMs = hasInterval ? validateInterval(s.intervalMs, '/intervalMs') : null;
-  const anchorAt = startAt.value ?? previousAnchor ?? now;
+  const anchorAt = startAt ?? previousAnchor ?? now;
   const fields = { cron: hasCron ? (s.cron as string).trim() : null, intervalMs, timezone, anchorAt };
   const timing = timingOf(fields);
   // An interval schedule whose start lies ahead fires first at its start.
@@ -141,7 +145,7 @@ export function normalizeScheduleSpec(spec: unknown, now: Date, previousAnchor?:
     task: s.task as string,
     queue: (s.queue as string | undefined) ?? 'default',
     payload: s.payload === undefined ? {} : s.payload,
-    jobOptions: jobOptions as Record<string, unknown>,
+    jobOptions: jobOptions,
     misfirePolicy: (s.misfirePolicy as MisfirePolicy | undefined) ?? 'run-once',
     catchUpMax: (s.catchUpMax as number | undefined) ?? 10,
     misfireGraceMs: (s.misfireGraceMs as number | undefined) ?? 60_000,

@@ -1,6 +1,7 @@
 /**
- * Small validators shared by job specs, schedules and (later) API bodies. Each returns field
- * errors instead of throwing so a caller can report every problem at once. Pure.
+ * Rules a JSON schema cannot say (storable text, real timestamps, bounded JSON), and small
+ * validators for service inputs that have no schema. Each returns field errors instead of
+ * throwing so a caller can report every problem at once. Pure.
  */
 import type { FieldError } from '../errors/app-error.js';
 
@@ -48,8 +49,9 @@ export function checkString(
   if (bad) return [{ pointer, message: bad }];
   // UTF-16 length ≥ code points, so the (allocating) code-point count is needed only near the limit.
   const length = value.length <= options.max ? value.length : [...value].length;
-  if (length < (options.min ?? 1)) return [{ pointer, message: `must have at least ${options.min ?? 1} characters` }];
-  if (length > options.max) return [{ pointer, message: `must have at most ${options.max} characters` }];
+  const min = options.min ?? 1;
+  if (length < min) return [{ pointer, message: min === 1 ? 'must not be empty' : `must be at least ${min} characters` }];
+  if (length > options.max) return [{ pointer, message: `must be at most ${options.max} characters` }];
   if (options.pattern && !options.pattern.test(value)) {
     return [{ pointer, message: options.patternHint ?? `must match ${String(options.pattern)}` }];
   }
@@ -172,19 +174,24 @@ function walkJson(value: unknown, pointer: string, depth: number, maxDepth: numb
   return size;
 }
 
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+/**
+ * Every string (and object key) in `value` that PostgreSQL cannot store (see {@link badTextReason}),
+ * at its JSON pointer: the rule a JSON schema cannot say about text fields.
+ */
+export function unstorableText(value: unknown, pointer: string): FieldError[] {
+  if (typeof value === 'string') {
+    const bad = badTextReason(value);
+    return bad ? [{ pointer, message: bad }] : [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => unstorableText(item, `${pointer}/${i}`));
+  return Object.entries(value).flatMap(([key, item]) => {
+    const bad = badTextReason(key);
+    const at = `${pointer}/${escapePointer(key)}`;
+    return bad ? [{ pointer: at, message: `key ${bad}` }] : unstorableText(item, at);
+  });
 }
 
-/** Check a flat string→string map (labels). */
-export function checkLabels(value: unknown, pointer: string): FieldError[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return [{ pointer, message: 'must be an object of string values' }];
-  }
-  const entries = Object.entries(value);
-  if (entries.length > 32) return [{ pointer, message: 'must have at most 32 labels' }];
-  return entries.flatMap(([key, item]) => [
-    ...checkString(key, `${pointer}/${key}`, { max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, patternHint: 'label names are letters, digits, . _ / -' }),
-    ...checkString(item, `${pointer}/${key}`, { min: 0, max: 256 }),
-  ]);
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -2,12 +2,15 @@ import type { Logger } from '../core/deps.js';
 import { silentLogger } from '../core/deps.js';
 import type { EventSink } from '../core/live-events.js';
 import { EventPublisher } from './event-publisher.js';
-import { normalizeJobSpec, type JobSpec } from '../core/job-spec.js';
+import { normalizeJobSpec, type JobSpec, type NormalizedJob } from '../core/job-spec.js';
 import { AppError } from '../errors/index.js';
 import type { Pool } from '../db/pool.js';
 import { databaseFault } from '../db/pool.js';
 import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import { DEFAULT_TENANT_ID } from '../core/tenants.js';
+import { getJob } from '../db/queries/job-admin.js';
 import { insertedEvents, insertRows, toNewJobRow, type SubmitContext, type SubmittedJob } from './submit.js';
+import { assertIdempotentRepeat, checkSubmissionNow, NO_SUBMIT_CHECKS } from './submit-checks.js';
 
 /** Options for {@link JobProducer}. */
 export interface ProducerOptions {
@@ -52,6 +55,8 @@ export class JobProducer {
   private readonly ownPublisher: EventPublisher | null;
   private readonly pending: Pending[] = [];
   private inFlight = 0;
+  /** add() calls looking up secret references before their job is queued. */
+  private checking = 0;
   private scheduled = false;
   private notifying = false;
   /** Wake-ups waiting for their jobs' live events to be sent first. */
@@ -72,25 +77,69 @@ export class JobProducer {
     this.events = options.events ?? this.ownPublisher!;
   }
 
-  /** Submit one job; resolves once it is committed. */
+  /**
+   * Submit one job; resolves once it is committed. The submit rules run here, so the SDK and the
+   * API refuse the same jobs: the spec's schema, the installation's task and payload policy
+   * (`context.policy`), secret references of the tenant, and a repeated idempotency key that
+   * names a different job (IDEMPOTENCY_CONFLICT).
+   */
   add(spec: JobSpec, context: SubmitContext = {}): Promise<SubmittedJob> {
     if (this.closed) return Promise.reject(new AppError('SHUTTING_DOWN', 'the producer is closed'));
+    let job: NormalizedJob;
     let row: NewJobRow;
+    let lookup: Promise<void> | null;
     try {
-      row = toNewJobRow(normalizeJobSpec(spec, '', context.limits), context);
+      job = normalizeJobSpec(spec, '', context.limits);
+      row = toNewJobRow(job, context);
+      lookup = checkSubmissionNow(this.pool, row.tenant_id, [{ pointer: '', task: job.task, payload: spec.payload }], context.policy ?? NO_SUBMIT_CHECKS);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+    // Without a secret lookup the job is queued in this tick, so same-tick submits share a commit.
+    const submitted = lookup === null ? this.enqueue(row) : this.afterLookup(lookup, row);
+    return job.idempotencyKey === null ? submitted : submitted.then((result) => this.checkRepeat(job, result, row.tenant_id));
+  }
+
+  /** Queue `row` once its secret references are known to exist; close() waits for the lookup. */
+  private async afterLookup(lookup: Promise<void>, row: NewJobRow): Promise<SubmittedJob> {
+    this.checking += 1;
+    try {
+      await lookup;
+    } finally {
+      this.checking -= 1;
+    }
+    // Queued before settling, so a close() waiting on the lookup then waits for this job's commit.
+    const submitted = this.enqueue(row);
+    this.settle();
+    return submitted;
+  }
+
+  private enqueue(row: NewJobRow): Promise<SubmittedJob> {
     return new Promise<SubmittedJob>((resolve, reject) => {
       this.pending.push({ row, resolve, reject });
       this.schedule();
     });
   }
 
-  /** Submit many jobs (bulk): one statement per `maxBatch` jobs; resolves once all are committed. */
-  async addMany(specs: readonly JobSpec[], context: SubmitContext = {}): Promise<SubmittedJob[]> {
+  /** A job found by its idempotency key must be the one asked for. */
+  private async checkRepeat(job: NormalizedJob, result: SubmittedJob, tenantId: string): Promise<SubmittedJob> {
+    if (result.created) return result;
+    const existing = await getJob(this.pool, tenantId, result.id);
+    if (existing) assertIdempotentRepeat(job, existing);
+    return result;
+  }
+
+  /**
+   * Submit many jobs (bulk): one statement per `maxBatch` jobs; resolves once all are committed.
+   * The task and payload policy and secret references are checked for every job first (nothing
+   * is stored if one fails); `at` locates the list in the caller's input (`/jobs` for the API).
+   */
+  async addMany(specs: readonly JobSpec[], context: SubmitContext = {}, at = ''): Promise<SubmittedJob[]> {
     if (this.closed) throw new AppError('SHUTTING_DOWN', 'the producer is closed');
-    const rows = specs.map((spec, i) => toNewJobRow(normalizeJobSpec(spec, `/${i}`, context.limits), context));
+    const jobs = specs.map((spec, i) => normalizeJobSpec(spec, `${at}/${i}`, context.limits));
+    const rows = jobs.map((job) => toNewJobRow(job, context));
+    const tenantId = context.tenantId ?? DEFAULT_TENANT_ID;
+    const lookup = checkSubmissionNow(this.pool, tenantId, specs.map((spec, i) => ({ pointer: `${at}/${i}`, task: spec.task, payload: spec.payload })), context.policy ?? NO_SUBMIT_CHECKS);
     const chunks: NewJobRow[][] = [];
     for (let i = 0; i < rows.length; i += this.maxBatch) chunks.push(rows.slice(i, i + this.maxBatch));
     // Chunks go in parallel on `maxInFlight` connections: PostgreSQL inserts on one core while the
@@ -106,6 +155,7 @@ export class JobProducer {
       }
     };
     try {
+      if (lookup !== null) await lookup;
       await Promise.all(Array.from({ length: Math.min(this.maxInFlight, chunks.length) }, lane));
     } catch (error) {
       const stored = results.reduce((n, r) => n + (r?.length ?? 0), 0);
@@ -124,7 +174,7 @@ export class JobProducer {
   /** Wait for in-flight commits, then refuse new jobs. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inFlight > 0 || this.pending.length > 0 || this.notifying || this.waking > 0) {
+    while (this.inFlight > 0 || this.checking > 0 || this.pending.length > 0 || this.notifying || this.waking > 0) {
       await new Promise<void>((resolve) => this.idle.add(resolve));
     }
     await this.ownPublisher?.close();
@@ -233,7 +283,7 @@ export class JobProducer {
   }
 
   private settle(): void {
-    if (this.inFlight === 0 && this.pending.length === 0 && !this.notifying && this.waking === 0) {
+    if (this.inFlight === 0 && this.checking === 0 && this.pending.length === 0 && !this.notifying && this.waking === 0) {
       for (const resolve of this.idle) resolve();
       this.idle.clear();
     }

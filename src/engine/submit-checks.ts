@@ -1,11 +1,14 @@
 /**
- * What every way into the queue checks before it stores a job or a schedule (jobs, batches,
- * schedule create and patch): tasks the installation has not enabled are refused, built-in task
- * payloads are validated (with their http targets checked against the address policy), and
- * secret references must name secrets of the tenant. A schedule would otherwise store a job
- * template that only a worker refuses, minutes or months later.
+ * What every way into the queue checks before it stores a job or a schedule (the producer behind
+ * `jp.jobs.add` and `POST /api/v1/jobs`, batches, schedule create and patch): tasks the
+ * installation has not enabled are refused, built-in task payloads are validated (with their http
+ * targets checked against the address policy), and secret references must name secrets of the
+ * tenant. A schedule would otherwise store a job template that only a worker refuses, minutes or
+ * months later. After the insert, a repeated idempotency key must repeat the job it names.
  */
 import { validateBuiltinPayload, validateHttpUrl, type BuiltinPayloadPolicy } from '../core/builtin-payloads.js';
+import { idempotencyMismatch, type IdempotentFields, type NormalizedJob } from '../core/job-spec.js';
+import { hasSecretRefs } from '../core/secret-refs.js';
 import type { Queryable } from '../db/pool.js';
 import { AppError, type FieldError } from '../errors/index.js';
 import { assertSecretRefsExist } from './secrets/index.js';
@@ -25,6 +28,13 @@ export interface SubmitPolicy {
 
 /** Without configuration: nothing is checked but the task that must be switched on. */
 export const DEFAULT_SUBMIT_POLICY: SubmitPolicy = Object.freeze({ checkedTasks: [], disabledTasks: ['shell'] });
+
+/**
+ * The SDK's default: its workers run only the handlers their caller gives, so a task named `http`
+ * or `shell` is the caller's own and nothing is refused or checked unless an installation's
+ * policy is passed.
+ */
+export const NO_SUBMIT_CHECKS: SubmitPolicy = Object.freeze({ checkedTasks: [], disabledTasks: [] });
 
 /** One job or job template to check; `pointer` locates it in the request (`''`, `/jobs/3`). */
 export interface SubmittedWork {
@@ -73,6 +83,29 @@ export function checkTasksAndPayloads(items: readonly SubmittedWork[], policy: S
  * names a secret of `tenantId` (SECRET_REFERENCE_UNKNOWN; one query for the whole request).
  */
 export async function checkSubmission(db: Queryable, tenantId: string, items: readonly SubmittedWork[], policy: SubmitPolicy): Promise<void> {
+  await checkSubmissionNow(db, tenantId, items, policy);
+}
+
+/**
+ * {@link checkSubmission} that answers synchronously when it can: null when no payload holds a
+ * secret reference (nothing to look up), else the promise of the lookup. The producer keeps
+ * same-tick submits in one group commit this way.
+ */
+export function checkSubmissionNow(db: Queryable, tenantId: string, items: readonly SubmittedWork[], policy: SubmitPolicy): Promise<void> | null {
   checkTasksAndPayloads(items, policy);
-  await assertSecretRefsExist(db, tenantId, items.map((item) => ({ pointer: `${item.pointer}/payload`, payload: item.payload })));
+  if (!items.some((item) => hasSecretRefs(item.payload))) return null;
+  return assertSecretRefsExist(db, tenantId, items.map((item) => ({ pointer: `${item.pointer}/payload`, payload: item.payload })));
+}
+
+/**
+ * A submit answered with the job its idempotency key already names must have asked for that job:
+ * a different task, queue, payload, priority or maxAttempts is IDEMPOTENCY_CONFLICT (422), with
+ * a field error for each.
+ */
+export function assertIdempotentRepeat(job: NormalizedJob, existing: IdempotentFields & { id: string; idempotencyKey: string | null }): void {
+  const differs = idempotencyMismatch(job, existing);
+  if (differs.length === 0) return;
+  throw new AppError('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(existing.idempotencyKey)} already names job ${existing.id}, submitted with a different ${differs.join(', ')}; use a new key for a different job`, {
+    errors: differs.map((f) => ({ pointer: `/${f}`, message: 'differs from the job this idempotency key already names' })),
+  });
 }

@@ -10,6 +10,7 @@ import type { Queryable } from '../db/pool.js';
 import { invalidField } from '../errors/index.js';
 import { notifyEvents } from '../db/queries/event-channel.js';
 import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import type { SubmitPolicy } from './submit-checks.js';
 
 /** Who submits, for whom. */
 export interface SubmitContext {
@@ -21,6 +22,11 @@ export interface SubmitContext {
   traceParent?: string | null;
   /** Payload limits. */
   limits?: JsonLimits;
+  /**
+   * The installation's rules for tasks and built-in payloads, checked by {@link JobProducer}
+   * (`jp.jobs.add` and the API alike). @defaultValue nothing refused or checked (`NO_SUBMIT_CHECKS`)
+   */
+  policy?: SubmitPolicy;
 }
 
 /** What submitting one job returns. */

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../core/deps.js';
+import { fieldErrorsOf, type SchemaIssue } from '../../core/schema-errors.js';
 import { databaseFault } from '../../db/pool.js';
 import { AppError, type FieldError } from '../../errors/index.js';
 
@@ -17,15 +18,10 @@ const MAX_FIELD_ERRORS = 100;
 /** Fastify's own error codes mapped to ours: bad input is never a 5xx. */
 function fromFastifyError(error: FastifyError): AppError | null {
   if (error.validation) {
-    const errors: FieldError[] = error.validation.slice(0, MAX_FIELD_ERRORS).map((v) => {
-      const missing = v.keyword === 'required' ? `/${String((v.params as { missingProperty?: string }).missingProperty ?? '')}` : '';
-      const extra = v.keyword === 'additionalProperties' ? `/${String((v.params as { additionalProperty?: string }).additionalProperty ?? '')}` : '';
-      const where = error.validationContext === 'body' ? '' : `/${error.validationContext ?? ''}`;
-      return {
-        pointer: `${where}${v.instancePath}${missing}${extra}` || '/',
-        message: v.keyword === 'additionalProperties' ? 'is not a known field' : (v.message ?? 'is invalid'),
-      };
-    });
+    // Worded as the SDK words its own schema errors (core/schema-errors.ts): "must not be empty", not Ajv's text.
+    const where = error.validationContext === 'body' ? '' : `/${error.validationContext ?? ''}`;
+    const issues = error.validation.slice(0, MAX_FIELD_ERRORS * 2) as unknown as SchemaIssue[];
+    const errors: FieldError[] = fieldErrorsOf(issues, where).slice(0, MAX_FIELD_ERRORS);
     return new AppError('VALIDATION_FAILED', `${errors[0]?.pointer ?? '/'}: ${errors[0]?.message ?? 'invalid'}`, { errors });
   }
   switch (error.code) {

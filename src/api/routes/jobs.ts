@@ -3,12 +3,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf } from '../../core/access.js';
 import { jobEvent, type EventSink } from '../../core/live-events.js';
-import { idempotencyMismatch, normalizeJobSpec, type JobSpec } from '../../core/job-spec.js';
-import { AppError } from '../../errors/index.js';
+import type { JobSpec } from '../../core/job-spec.js';
 import type { Pool } from '../../db/pool.js';
 import { cancelJob, readJob, readJobLogs, rescheduleJob, retryJob, searchJobs, type Actor, type JobEdit } from '../../engine/job-service.js';
 import type { JobProducer } from '../../engine/producer.js';
-import { checkSubmission, DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../../engine/submit-checks.js';
+import { DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../../engine/submit-checks.js';
 import { requestTraceParent } from '../plugins/tracing.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -33,9 +32,6 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
   const policy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
-  /** A disabled task or a bad payload is refused now, not failed later by a worker. */
-  const check = (tenantId: string, specs: readonly JobSpec[], prefix: string | null): Promise<void> =>
-    checkSubmission(deps.pool, tenantId, specs.map((spec, i) => ({ pointer: prefix === null ? '' : `${prefix}/${i}`, task: spec.task, payload: spec.payload })), policy);
   /** Announce and audit a change; a repeated action that changed nothing is answered the same but neither. */
   const audited = async (request: FastifyRequest, action: string, change: JobEdit) => {
     const after = jobView(change.after);
@@ -58,20 +54,12 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   }, async (request, reply) => {
     const principal = principalOf(request);
     const spec = { ...(request.body as JobSpec) };
-    await check(principal.tenantId, [spec], null);
     const headerKey = request.headers['idempotency-key'];
     if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
     const traceParent = requestTraceParent(request);
-    const submitted = await deps.producer.add(spec, { tenantId: principal.tenantId, createdBy: actorOf(principal), ...(traceParent ? { traceParent } : {}) });
+    // The producer runs the submit rules (policy, payloads, secrets, idempotent repeats), as for jp.jobs.add.
+    const submitted = await deps.producer.add(spec, { tenantId: principal.tenantId, createdBy: actorOf(principal), policy, ...(traceParent ? { traceParent } : {}) });
     const row = await readJob(deps.pool, actor(principal), submitted.id);
-    if (!submitted.created) {
-      const differs = idempotencyMismatch(normalizeJobSpec(spec), row);
-      if (differs.length > 0) {
-        throw new AppError('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(row.idempotencyKey)} already names job ${row.id}, submitted with a different ${differs.join(', ')}; use a new key for a different job`, {
-          errors: differs.map((f) => ({ pointer: `/${f}`, message: 'differs from the job this idempotency key already names' })),
-        });
-      }
-    }
     const view = jobView(row);
     if (submitted.created) await deps.audit(request, { action: 'job.submit', targetType: 'job', targetId: row.id, after: view });
     void reply.header('location', `/api/v1/jobs/${row.id}`);
@@ -88,9 +76,8 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
-    await check(principal.tenantId, request.body.jobs as JobSpec[], '/jobs');
     const traceParent = requestTraceParent(request);
-    const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal), ...(traceParent ? { traceParent } : {}) });
+    const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal), policy, ...(traceParent ? { traceParent } : {}) }, '/jobs');
     const answer = jobs.map((j) => ({ id: j.id, status: j.status, created: j.created }));
     await deps.audit(request, { action: 'job.submit_batch', targetType: 'job', after: { count: answer.length, ids: answer.filter((j) => j.created).map((j) => j.id) } });
     return reply.code(201).send({ jobs: answer });

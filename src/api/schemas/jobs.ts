@@ -1,50 +1,14 @@
 import { Type } from 'typebox';
 import { JOB_STATUSES } from '../../core/job-states.js';
+import { JobSubmitSchema } from '../../core/job-spec.js';
 import { redactSensitive } from '../../core/redaction.js';
 import type { JobRow } from '../../db/queries/job-rows.js';
 import { NullableTimestamp, Timestamp } from './common.js';
 
 const Json = Type.Unknown({ description: 'any JSON value' });
 
-/** Options a submitter may give (validated again, with JSON pointers, by src/core/job-spec.ts). */
-export const JobSubmit = Type.Object(
-  {
-    task: Type.String({ minLength: 1, maxLength: 128 }),
-    payload: Type.Optional(Json),
-    queue: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-    priority: Type.Optional(Type.Integer({ minimum: -1000, maximum: 1000 })),
-    runAt: Type.Optional(Type.String({ description: 'RFC 3339 with offset' })),
-    delayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    backoff: Type.Optional(
-      Type.Object(
-        {
-          type: Type.Optional(Type.Union([Type.Literal('exponential'), Type.Literal('fixed')])),
-          baseMs: Type.Optional(Type.Integer({ minimum: 0 })),
-          factor: Type.Optional(Type.Number({ minimum: 1 })),
-          maxMs: Type.Optional(Type.Integer({ minimum: 0 })),
-          jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
-    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-    placement: Type.Optional(
-      Type.Object(
-        {
-          zone: Type.Optional(Type.String()),
-          workerId: Type.Optional(Type.String()),
-          policy: Type.Optional(Type.Literal('greenest')),
-          deadline: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-  },
-  { $id: 'JobSubmit', additionalProperties: false },
-);
+/** Options a submitter may give: the core's one declaration (src/core/job-spec.ts), which the SDK validates with too. */
+export const JobSubmit = JobSubmitSchema;
 
 /** One attempt's recorded failure. */
 const AttemptError = Type.Object({

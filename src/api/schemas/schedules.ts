@@ -1,40 +1,13 @@
 import { Type } from 'typebox';
 import { compileCron } from '../../core/cron/index.js';
 import { redactSensitive } from '../../core/redaction.js';
+import { ScheduleCreateSchema, SchedulePatchSchema } from '../../core/schedule-spec.js';
 import type { ScheduleRow } from '../../db/queries/schedules.js';
 import { NullableTimestamp, Timestamp } from './common.js';
 
-const policyFields = {
-  misfirePolicy: Type.Optional(Type.Union([Type.Literal('skip'), Type.Literal('run-once'), Type.Literal('catch-up')])),
-  catchUpMax: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  misfireGraceMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
-  overlapPolicy: Type.Optional(Type.Union([Type.Literal('allow'), Type.Literal('skip'), Type.Literal('queue-one'), Type.Literal('cancel-previous')])),
-};
-
-const specFields = {
-  description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
-  cron: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
-  intervalMs: Type.Optional(Type.Union([Type.Integer({ minimum: 1000 }), Type.Null()])),
-  timezone: Type.Optional(Type.String({ maxLength: 64 })),
-  startAt: Type.Optional(Type.String()),
-  queue: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
-  payload: Type.Optional(Type.Unknown()),
-  jobOptions: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  paused: Type.Optional(Type.Boolean()),
-  ...policyFields,
-};
-
-/** A schedule to create (validated again by src/core/schedule-spec.ts with JSON pointers). */
-export const ScheduleCreate = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 128 }), task: Type.String({ minLength: 1, maxLength: 128 }), ...specFields },
-  { $id: 'ScheduleCreate', additionalProperties: false },
-);
-
-/** Fields to change on a schedule. */
-export const SchedulePatch = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), task: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })), ...specFields },
-  { $id: 'SchedulePatch', additionalProperties: false },
-);
+/** A schedule to create, and fields to change: the core's declarations (src/core/schedule-spec.ts), which the SDK validates with too. */
+export const ScheduleCreate = ScheduleCreateSchema;
+export const SchedulePatch = SchedulePatchSchema;
 
 /** A schedule as the API shows it. */
 export const Schedule = Type.Object(
