@@ -9,6 +9,7 @@ import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core
 import { storableText, type AttemptError } from '../core/attempt-outcome.js';
 import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
 import type { Logger } from '../core/deps.js';
+import { DEFAULT_LEASE_MS, DEFAULT_WORKER_STALE_MS, heartbeatMsFor } from '../core/defaults.js';
 import { checkJsonValue, DEFAULT_JSON_LIMITS, type JsonLimits } from '../core/validate.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
@@ -171,11 +172,11 @@ export class RemoteWorkerService {
   constructor(options: RemoteWorkerOptions) {
     this.pool = options.pool;
     this.logger = options.logger;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.liveEvents = options.liveEvents ?? nullEventSink;
     this.claimer = new JobClaimer(this.pool, this.leaseMs, () => Date.now(), this.liveEvents);
-    this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
-    this.workerStaleMs = options.workerStaleMs ?? 45_000;
+    this.heartbeatMs = options.heartbeatMs ?? heartbeatMsFor(this.leaseMs);
+    this.workerStaleMs = options.workerStaleMs ?? DEFAULT_WORKER_STALE_MS;
     this.recheckMs = options.recheckMs ?? 1000;
     this.resultLimits = options.resultLimits ?? DEFAULT_JSON_LIMITS;
     this.random = options.random ?? Math.random;

@@ -3,6 +3,7 @@ import type { EventSink } from '../core/events.js';
 import { EventPublisher } from '../engine/events.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
 import type { PlacementPolicy } from '../core/placement.js';
+import { DEFAULT_CANCEL_GRACE_MS, DEFAULT_LEADER_TTL_MS, DEFAULT_WORKER_STALE_MS } from '../core/defaults.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import { createPool, type Pool } from '../db/pool.js';
@@ -106,14 +107,14 @@ export class Scheduler {
     this.clock = options.clock ?? systemClock;
     this.standby = options.standby ?? false;
     this.opts = {
-      leaderTtlMs: options.leaderTtlMs ?? 15_000,
+      leaderTtlMs: options.leaderTtlMs ?? DEFAULT_LEADER_TTL_MS,
       tickMs: options.tickMs ?? 1000,
       rescueIntervalMs: options.rescueIntervalMs ?? 2000,
       cleanIntervalMs: options.cleanIntervalMs ?? 60_000,
-      cancelGraceMs: options.cancelGraceMs ?? 30_000,
+      cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
       retentionCompletedMs: options.retentionCompletedMs ?? 7 * 86_400_000,
       retentionFailedMs: options.retentionFailedMs ?? 30 * 86_400_000,
-      workerStaleMs: options.workerStaleMs ?? 45_000,
+      workerStaleMs: options.workerStaleMs ?? DEFAULT_WORKER_STALE_MS,
     };
     this.ownPublisher = options.liveEvents ? null : new EventPublisher(this.pool, { logger: this.logger });
     const liveEvents = options.liveEvents ?? this.ownPublisher!;

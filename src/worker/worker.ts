@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { decideOutcome, type AbortCause, type AttemptOutcome } from '../core/attempt-outcome.js';
 import { silentLogger, systemClock, type Clock, type Logger } from '../core/deps.js';
+import { DEFAULT_CANCEL_GRACE_MS, DEFAULT_LEASE_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_SHUTDOWN_GRACE_MS, heartbeatMsFor } from '../core/defaults.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import { createPool, isConnectionError, type Pool } from '../db/pool.js';
@@ -182,15 +183,15 @@ export class Worker {
     this.maintenanceOn = options.maintenance ?? true;
     this.secretsKeys = options.secretsKeys;
     this.secretsActiveKey = options.secretsActiveKey;
-    const leaseMs = options.leaseMs ?? 30_000;
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.opts = {
       concurrency: options.concurrency ?? 10,
       prefetch: options.prefetch ?? 0,
       leaseMs,
-      heartbeatMs: options.heartbeatMs ?? Math.max(100, Math.floor(leaseMs / 3)),
-      pollIntervalMs: options.pollIntervalMs ?? 2000,
-      shutdownGraceMs: options.shutdownGraceMs ?? 30_000,
-      cancelGraceMs: options.cancelGraceMs ?? 30_000,
+      heartbeatMs: options.heartbeatMs ?? heartbeatMsFor(leaseMs),
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+      cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
       outputFlushMs: options.outputFlushMs ?? 250,
       maxResultBytes: options.maxResultBytes ?? 1_048_576,
     };
