@@ -6,8 +6,7 @@
  * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
  */
 import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
-import { storableText, type AttemptError } from '../core/attempt-outcome.js';
-import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
+import { decideReportedFailure, type ReportedFailure } from '../core/attempt-outcome.js';
 import type { Logger } from '../core/deps.js';
 import { DEFAULT_LEASE_MS, DEFAULT_WORKER_STALE_MS, heartbeatMsFor } from '../core/defaults.js';
 import { checkJsonValue, DEFAULT_JSON_LIMITS, type JsonLimits } from '../core/validate.js';
@@ -103,15 +102,7 @@ export interface RemoteLogLine {
 }
 
 /** A failure reported by a remote worker. */
-export interface RemoteFailure {
-  message: string;
-  name?: string | undefined;
-  stack?: string | undefined;
-  /** false: permanent, never retried. @defaultValue true */
-  retryable?: boolean | undefined;
-  /** Overrides the job's backoff for the next attempt. */
-  retryAfterMs?: number | undefined;
-}
+export type RemoteFailure = ReportedFailure;
 
 /** The answer to a completion or failure: `accepted: false` means the lease was lost. */
 export interface ReportAnswer {
@@ -308,20 +299,8 @@ export class RemoteWorkerService {
     const job = await getJob(this.pool, tenantId, jobId);
     if (!job) throw new AppError('JOB_NOT_FOUND', `no job ${jobId}`);
     if (job.status !== 'running' || job.leaseToken !== leaseToken) return { accepted: false, status: null };
-    const kind: AttemptError['kind'] = cancelled ? 'cancelled' : failure.retryable === false ? 'permanent' : 'error';
-    const error: AttemptError = {
-      attempt: job.attempt,
-      kind,
-      message: storableText(failure.message || 'unknown error', 4096),
-      ...(failure.name ? { name: storableText(failure.name, 200) } : {}),
-      ...(failure.stack ? { stack: storableText(failure.stack, 8192) } : {}),
-      workerId: job.workerId,
-      at: new Date().toISOString(),
-    };
-    if (cancelled) return this.report({ kind: 'cancelled', id: jobId, leaseToken, error });
-    if (failure.retryable === false) return this.report({ kind: 'failed', id: jobId, leaseToken, error });
-    const delayMs = failure.retryAfterMs ?? backoffDelayMs(resolveBackoff(job.backoff), job.attempt - job.attemptBase, this.random);
-    return this.report({ kind: 'retry', id: jobId, leaseToken, error, delayMs });
+    const outcome = decideReportedFailure(job, failure, cancelled, { workerId: job.workerId, nowIso: new Date().toISOString(), random: this.random });
+    return this.report(outcome.kind === 'retry' ? { kind: 'retry', id: jobId, leaseToken, error: outcome.error, delayMs: outcome.delayMs } : { kind: outcome.kind, id: jobId, leaseToken, error: outcome.error });
   }
 
   /** Mark a worker stopped. Its leases are untouched: report every job first (or let them expire). */

@@ -1,3 +1,4 @@
+import { decideExpiredLease } from '../core/attempt-outcome.js';
 import type { Logger } from '../core/deps.js';
 import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/events.js';
 import { COUNTER_IDLE_RESET_S } from '../core/login-throttle.js';
@@ -44,15 +45,7 @@ export class LeaseRescuer {
       const resolved = await withTransaction(this.pool, async (tx) => {
         const expired = await lockExpiredLeases(tx, BATCH);
         const at = new Date().toISOString();
-        const resolutions = expired.map((job): LeaseResolution => {
-          const left = job.maxAttempts - (job.attempt - job.attemptBase);
-          const status = job.cancelRequested ? 'cancelled' : left > 0 ? 'queued' : 'failed';
-          return {
-            id: job.id,
-            status,
-            error: { attempt: job.attempt, kind: 'lease-expired', message: 'the lease expired: the worker stopped heartbeating (crashed, killed or cut off)', workerId: job.workerId, at },
-          };
-        });
+        const resolutions = expired.map((job): LeaseResolution => ({ id: job.id, ...decideExpiredLease(job, at) }));
         return { count: resolutions.length, lags: expired.map((job) => job.expiredForMs), changes: await resolveExpiredLeases(tx, resolutions) };
       });
       if (resolved.count > 0) this.options.onRescued?.(resolved.lags);
