@@ -211,7 +211,7 @@ export class Worker {
     this.liveEvents = options.liveEvents ?? this.ownPublisher!;
     // Cheap to build (no I/O until a job references a secret), and bad keys fail here, not mid-job.
     this.secrets = options.secrets ?? createSecretService({ pool: this.pool, keys: options.secretsKeys ?? [], activeKey: options.secretsActiveKey ?? null, logger: this.logger });
-    this.claimer = new JobClaimer(this.pool, this.opts.leaseMs, () => this.clock.nowMs(), this.liveEvents);
+    this.claimer = new JobClaimer(this.pool, this.opts.leaseMs, this.clock, this.liveEvents);
     this.listener = new NotificationListener({
       pool: this.pool,
       channels: [JOBS_CHANNEL, CANCEL_CHANNEL],
