@@ -2,11 +2,12 @@
  * The remote-worker protocol's engine (DESIGN §1 "worker", §2 leases): workers in any language
  * register, long-poll for jobs, renew their leases, stream output and report outcomes over HTTP.
  * Everything a remote worker does is scoped to the tenant of its API key and fenced by the job's
- * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this
- * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
+ * lease token, exactly like the in-process worker (`src/worker/`), with which it shares the
+ * claimer, the lease keeper and the report batcher (`src/engine/attempts/`). HTTP-free: the
+ * routes in `src/api/routes/remote-workers.ts` translate to and from it.
  */
 import { nullEventSink, type EventSink } from '../core/events.js';
-import { decideReportedFailure, type AttemptOutcome, type ReportedFailure } from '../core/attempt-outcome.js';
+import { decideReportedFailure, type AttemptOutcome } from '../core/attempt-outcome.js';
 import { systemClock, type Clock, type Logger } from '../core/deps.js';
 import { DEFAULT_LEASE_MS, DEFAULT_WORKER_STALE_MS, heartbeatMsFor } from '../core/defaults.js';
 import { checkJsonValue, DEFAULT_JSON_LIMITS, type JsonLimits } from '../core/validate.js';
@@ -19,6 +20,7 @@ import { JobClaimer } from './claimer.js';
 import { LeaseKeeper, ReportBatcher, reportOf, type PendingReport } from './attempts/index.js';
 import { listLiveWorkers, markWorkerStopped, registerWorker } from '../db/queries/workers.js';
 import { AppError } from '../errors/index.js';
+import type { HeartbeatAnswer, RemoteFailure, RemoteJob, RemoteLogLine, RemoteRegistered, RemoteRegistration, ReportAnswer } from './remote-worker-protocol.js';
 
 /** Options of {@link RemoteWorkerService}. */
 export interface RemoteWorkerOptions {
@@ -42,69 +44,7 @@ export interface RemoteWorkerOptions {
   clock?: Clock;
 }
 
-/** What a remote worker says about itself. */
-export interface RemoteRegistration {
-  name: string;
-  tasks: readonly string[];
-  queues?: readonly string[] | undefined;
-  zone?: string | undefined;
-  labels?: Record<string, string> | undefined;
-  /** How many jobs it runs at once; a claim never returns more. */
-  capacity: number;
-  hostname?: string | undefined;
-  version?: string | undefined;
-}
-
-/** The answer to a registration. */
-export interface RemoteRegistered {
-  workerId: string;
-  leaseMs: number;
-  heartbeatMs: number;
-}
-
-/** A job as handed to a remote worker. */
-export interface RemoteJob {
-  id: string;
-  task: string;
-  queue: string;
-  payload: unknown;
-  attempt: number;
-  maxAttempts: number;
-  /** Fencing token (a decimal string); every report about this attempt must carry it. */
-  leaseToken: string;
-  timeoutMs: number | null;
-  labels: Record<string, string> | null;
-  createdAt: string;
-  /** W3C traceparent of the span that submitted the job, if any: link the attempt's span to it. */
-  traceParent: string | null;
-}
-
-/** The answer to a heartbeat. */
-export interface HeartbeatAnswer {
-  /** Leases extended (including those in `cancelled`). */
-  renewed: string[];
-  /** Leases this worker no longer holds: stop the work and report nothing. */
-  lost: string[];
-  /** Still held, but a cancel was requested: stop and report with `fail({cancelled: true})`. */
-  cancelled: string[];
-}
-
-/** One log line from a remote worker. */
-export interface RemoteLogLine {
-  level?: string | undefined;
-  message: string;
-  fields?: Record<string, unknown> | undefined;
-}
-
-/** A failure reported by a remote worker. */
-export type RemoteFailure = ReportedFailure;
-
-/** The answer to a completion or failure: `accepted: false` means the lease was lost. */
-export interface ReportAnswer {
-  accepted: boolean;
-  /** The job's status after the report; null when not accepted. */
-  status: string | null;
-}
+export type { HeartbeatAnswer, RemoteFailure, RemoteJob, RemoteLogLine, RemoteRegistered, RemoteRegistration, ReportAnswer } from './remote-worker-protocol.js';
 
 /** A registered worker as this process knows it. */
 interface KnownWorker {
