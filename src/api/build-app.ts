@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../core/deps.js';
+import { DEFAULT_SSE_HEARTBEAT_MS, DEFAULT_WORKER_STALE_MS } from '../core/defaults.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
@@ -223,12 +224,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const submitPolicy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
   jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, submitPolicy });
   scheduleRoutes(app, deps.pool, audit, liveEvents, submitPolicy);
-  queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
+  queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? DEFAULT_WORKER_STALE_MS, liveEvents });
   auditRoutes(app, deps.pool);
   statsRoutes(app, deps.pool);
   failureRoutes(app, { pool: deps.pool, audit, liveEvents });
   secretRoutes(app, deps.secrets ?? createSecretService({ pool: deps.pool, logger: deps.logger }), audit);
-  const remoteWorkers = remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
+  const remoteWorkers = remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? DEFAULT_WORKER_STALE_MS, liveEvents });
   if (deps.metrics) {
     const waiting = (): number => remoteWorkers.waiting;
     deps.metrics.remoteClaimsWaiting.add(waiting);
@@ -245,7 +246,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     pool: deps.pool,
     hub,
     // A ping more often than the idle timeout, however short that was configured.
-    heartbeatMs: Math.min(15_000, Math.max(500, Math.floor(idleTimeoutMs / 2))),
+    heartbeatMs: Math.min(DEFAULT_SSE_HEARTBEAT_MS, Math.max(500, Math.floor(idleTimeoutMs / 2))),
     ...(deps.maxEventStreams ? { maxStreams: deps.maxEventStreams } : {}),
     maxStreamsPerTenant: deps.maxEventStreamsPerTenant ?? null,
     ...(deps.maxEventStreamsPerPrincipal ? { maxStreamsPerPrincipal: deps.maxEventStreamsPerPrincipal } : {}),

@@ -5005,6 +5005,8 @@ export interface components {
                 kind: string;
                 message: string;
                 name?: string;
+                /** @description Stack trace as the worker reported it (in-process or remote), redacted like the message */
+                stack?: string;
                 workerId: string | null;
                 at: string;
             }[];

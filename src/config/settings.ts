@@ -3,6 +3,7 @@
  * meaning. `docs/configuration.md` is generated from this table (`npm run docs:config`) and a
  * test fails when the two drift apart.
  */
+import { DEFAULT_CANCEL_GRACE_MS, DEFAULT_LEADER_TTL_MS, DEFAULT_LEASE_MS, DEFAULT_POLL_INTERVAL_MS, DEFAULT_SHUTDOWN_GRACE_MS } from '../core/defaults.js';
 
 /** The type of a setting's value. */
 export type SettingType = 'string' | 'integer' | 'boolean' | 'duration' | 'list';
@@ -57,11 +58,11 @@ export const SETTINGS = [
   { key: 'workerQueues', env: 'JOBPLANE_WORKER_QUEUES', flag: '--queues', type: 'list', default: ['*'], description: 'Queues the worker role serves (* = all).' },
   { key: 'workerTasks', env: 'JOBPLANE_WORKER_TASKS', flag: '--tasks', type: 'list', default: ['http', 'fibonacci', 'sleep', 'noop'], description: 'Built-in tasks the worker role runs (http, fibonacci, sleep, noop, shell).' },
   { key: 'workerZone', env: 'JOBPLANE_WORKER_ZONE', flag: '--zone', type: 'string', default: null, description: 'Zone of the worker role, for placement.' },
-  { key: 'leaseMs', env: 'JOBPLANE_LEASE', type: 'duration', default: 30_000, description: 'Lease length; a crashed worker\'s jobs run again after about this long.' },
-  { key: 'pollIntervalMs', env: 'JOBPLANE_POLL_INTERVAL', type: 'duration', default: 2000, description: 'Workers\' polling backstop when no notification arrives.' },
-  { key: 'shutdownGraceMs', env: 'JOBPLANE_SHUTDOWN_GRACE', type: 'duration', default: 30_000, description: 'On SIGTERM, how long running jobs may finish before they are released.' },
-  { key: 'cancelGraceMs', env: 'JOBPLANE_CANCEL_GRACE', type: 'duration', default: 30_000, description: 'How long a cancelled running job may take to stop before its lease is revoked.' },
-  { key: 'leaderTtlMs', env: 'JOBPLANE_LEADER_TTL', type: 'duration', default: 15_000, description: 'Maintenance leader lease (cron fires, rescue, placement, retention); a dead leader is replaced within this.' },
+  { key: 'leaseMs', env: 'JOBPLANE_LEASE', type: 'duration', default: DEFAULT_LEASE_MS, description: 'Lease length; a crashed worker\'s jobs run again after about this long.' },
+  { key: 'pollIntervalMs', env: 'JOBPLANE_POLL_INTERVAL', type: 'duration', default: DEFAULT_POLL_INTERVAL_MS, description: 'Workers\' polling backstop when no notification arrives.' },
+  { key: 'shutdownGraceMs', env: 'JOBPLANE_SHUTDOWN_GRACE', type: 'duration', default: DEFAULT_SHUTDOWN_GRACE_MS, description: 'On SIGTERM, how long running jobs may finish before they are released.' },
+  { key: 'cancelGraceMs', env: 'JOBPLANE_CANCEL_GRACE', type: 'duration', default: DEFAULT_CANCEL_GRACE_MS, description: 'How long a cancelled running job may take to stop before its lease is revoked.' },
+  { key: 'leaderTtlMs', env: 'JOBPLANE_LEADER_TTL', type: 'duration', default: DEFAULT_LEADER_TTL_MS, description: 'Maintenance leader lease (cron fires, rescue, placement, retention); a dead leader is replaced within this.' },
   { key: 'workerMaintenance', env: 'JOBPLANE_WORKER_MAINTENANCE', type: 'boolean', default: true, description: 'A process that runs the worker role but not the scheduler role is a candidate for maintenance leader too, so a deployment of only workers still rescues, fires and cleans. Set false to leave maintenance to scheduler processes.' },
   { key: 'healthIntervalMs', env: 'JOBPLANE_HEALTH_INTERVAL', type: 'duration', default: 2000, description: 'How often each process pings the database; /readyz and jobplane_database_up reflect a lost database within this.' },
   { key: 'retentionCompletedMs', env: 'JOBPLANE_RETENTION_COMPLETED', type: 'duration', default: 7 * 86_400_000, description: 'Keep completed jobs this long.' },

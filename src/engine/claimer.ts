@@ -1,3 +1,5 @@
+import { type Clock } from '../core/deps.js';
+import { systemClock } from './clock.js';
 import { jobEvent, nullEventSink, type EventSink } from '../core/live-events.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { claimJobs, claimLimitedJobs, listLimitedQueues, type ClaimedJob, type ClaimFilter, type LimitedQueue } from '../db/queries/jobs.js';
@@ -16,7 +18,7 @@ export class JobClaimer {
   constructor(
     private readonly pool: Pool,
     private readonly leaseMs: number,
-    private readonly nowMs: () => number = () => Date.now(),
+    private readonly clock: Clock = systemClock,
     private readonly events: EventSink = nullEventSink,
   ) {}
 
@@ -30,7 +32,7 @@ export class JobClaimer {
       }
     }
     if (jobs.length > 0) {
-      const at = new Date(this.nowMs()).toISOString();
+      const at = new Date(this.clock.nowMs()).toISOString();
       this.events.publish(jobs.map((job) => jobEvent({ ...job, status: 'running' }, at)));
     }
     return jobs;
@@ -39,7 +41,7 @@ export class JobClaimer {
   private async limitedQueues(filter: ClaimFilter): Promise<LimitedQueue[]> {
     const key = `${filter.tenantId ?? ''}|${filter.queues?.join(',') ?? '*'}`;
     const cached = this.limited.get(key);
-    const now = this.nowMs();
+    const now = this.clock.nowMs();
     if (cached && now - cached.at < LIMITED_QUEUES_TTL_MS) return cached.queues;
     const queues = await listLimitedQueues(this.pool, filter);
     if (this.limited.size > 10_000) this.limited.clear();

@@ -2,30 +2,26 @@
  * The remote-worker protocol's engine (docs/decisions.md #7): workers in any language
  * register, long-poll for jobs, renew their leases, stream output and report outcomes over HTTP.
  * Everything a remote worker does is scoped to the tenant of its API key and fenced by the job's
- * lease token, exactly like the in-process worker (`src/worker/worker.ts`), whose queries this
- * reuses. HTTP-free: the routes in `src/api/routes/remote-workers.ts` translate to and from it.
+ * lease token, exactly like the in-process worker (`src/worker/`), with which it shares the
+ * claimer, the lease keeper and the report batcher (`src/engine/attempts/`). HTTP-free: the
+ * routes in `src/api/routes/remote-workers.ts` translate to and from it.
  */
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
-import { storableText, type AttemptError } from '../core/attempt-outcome.js';
-import { backoffDelayMs, resolveBackoff } from '../core/backoff.js';
-import type { Logger } from '../core/deps.js';
+import { nullEventSink, type EventSink } from '../core/live-events.js';
+import { decideReportedFailure, type AttemptOutcome } from '../core/attempt-outcome.js';
+import { type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from './clock.js';
+import { DEFAULT_LEASE_MS, DEFAULT_WORKER_STALE_MS, heartbeatMsFor } from '../core/defaults.js';
 import { checkJsonValue, DEFAULT_JSON_LIMITS, type JsonLimits } from '../core/validate.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import type { Pool } from '../db/pool.js';
 import { getJob } from '../db/queries/job-admin.js';
-import {
-  JOBS_CHANNEL,
-  recordOutput,
-  recordReports,
-  renewLeases,
-  type AttemptReport,
-  type ClaimedJob,
-  type ClaimFilter,
-} from '../db/queries/jobs.js';
+import { JOBS_CHANNEL, recordOutput, type ClaimedJob, type ClaimFilter } from '../db/queries/jobs.js';
 import { JobClaimer } from './claimer.js';
-import { listLiveWorkers, markWorkerStopped, registerWorker, touchWorker } from '../db/queries/workers.js';
+import { LeaseKeeper, ReportBatcher, reportOf, type PendingReport } from './attempts/index.js';
+import { listLiveWorkers, markWorkerStopped, registerWorker } from '../db/queries/workers.js';
 import { AppError } from '../errors/index.js';
+import type { HeartbeatAnswer, RemoteFailure, RemoteJob, RemoteLogLine, RemoteRegistered, RemoteRegistration, ReportAnswer } from './remote-worker-protocol.js';
 
 /** Options of {@link RemoteWorkerService}. */
 export interface RemoteWorkerOptions {
@@ -45,79 +41,11 @@ export interface RemoteWorkerOptions {
   resultLimits?: JsonLimits;
   /** Random source for backoff jitter. @defaultValue Math.random */
   random?: () => number;
+  /** Drives the long-poll deadlines and the times stamped on output and errors. @defaultValue the system clock */
+  clock?: Clock;
 }
 
-/** What a remote worker says about itself. */
-export interface RemoteRegistration {
-  name: string;
-  tasks: readonly string[];
-  queues?: readonly string[] | undefined;
-  zone?: string | undefined;
-  labels?: Record<string, string> | undefined;
-  /** How many jobs it runs at once; a claim never returns more. */
-  capacity: number;
-  hostname?: string | undefined;
-  version?: string | undefined;
-}
-
-/** The answer to a registration. */
-export interface RemoteRegistered {
-  workerId: string;
-  leaseMs: number;
-  heartbeatMs: number;
-}
-
-/** A job as handed to a remote worker. */
-export interface RemoteJob {
-  id: string;
-  task: string;
-  queue: string;
-  payload: unknown;
-  attempt: number;
-  maxAttempts: number;
-  /** Fencing token (a decimal string); every report about this attempt must carry it. */
-  leaseToken: string;
-  timeoutMs: number | null;
-  labels: Record<string, string> | null;
-  createdAt: string;
-  /** W3C traceparent of the span that submitted the job, if any: link the attempt's span to it. */
-  traceParent: string | null;
-}
-
-/** The answer to a heartbeat. */
-export interface HeartbeatAnswer {
-  /** Leases extended (including those in `cancelled`). */
-  renewed: string[];
-  /** Leases this worker no longer holds: stop the work and report nothing. */
-  lost: string[];
-  /** Still held, but a cancel was requested: stop and report with `fail({cancelled: true})`. */
-  cancelled: string[];
-}
-
-/** One log line from a remote worker. */
-export interface RemoteLogLine {
-  level?: string | undefined;
-  message: string;
-  fields?: Record<string, unknown> | undefined;
-}
-
-/** A failure reported by a remote worker. */
-export interface RemoteFailure {
-  message: string;
-  name?: string | undefined;
-  stack?: string | undefined;
-  /** false: permanent, never retried. @defaultValue true */
-  retryable?: boolean | undefined;
-  /** Overrides the job's backoff for the next attempt. */
-  retryAfterMs?: number | undefined;
-}
-
-/** The answer to a completion or failure: `accepted: false` means the lease was lost. */
-export interface ReportAnswer {
-  accepted: boolean;
-  /** The job's status after the report; null when not accepted. */
-  status: string | null;
-}
+export type { HeartbeatAnswer, RemoteFailure, RemoteJob, RemoteLogLine, RemoteRegistered, RemoteRegistration, ReportAnswer } from './remote-worker-protocol.js';
 
 /** A registered worker as this process knows it. */
 interface KnownWorker {
@@ -134,6 +62,12 @@ interface KnownJob {
   tenantId: string;
   leaseToken: string;
   attempt: number;
+}
+
+/** A report whose HTTP request waits for the answer. */
+interface WaitingReport extends PendingReport {
+  resolve: (answer: ReportAnswer) => void;
+  reject: (error: unknown) => void;
 }
 
 const MAX_KNOWN_JOBS = 100_000;
@@ -154,10 +88,13 @@ export class RemoteWorkerService {
   private readonly recheckMs: number;
   private readonly resultLimits: JsonLimits;
   private readonly random: () => number;
+  private readonly clock: Clock;
   private readonly workers = new Map<string, KnownWorker>();
   private readonly jobs = new Map<string, KnownJob>();
   private readonly waiters = new Set<() => void>();
   private readonly claimer: JobClaimer;
+  private readonly leases: LeaseKeeper;
+  private readonly reports: ReportBatcher<WaitingReport>;
   private readonly liveEvents: EventSink;
   private listener: NotificationListener | null = null;
   private listening: Promise<void> | null = null;
@@ -171,11 +108,26 @@ export class RemoteWorkerService {
   constructor(options: RemoteWorkerOptions) {
     this.pool = options.pool;
     this.logger = options.logger;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    this.clock = options.clock ?? systemClock;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.liveEvents = options.liveEvents ?? nullEventSink;
-    this.claimer = new JobClaimer(this.pool, this.leaseMs, () => Date.now(), this.liveEvents);
-    this.heartbeatMs = options.heartbeatMs ?? Math.max(100, Math.floor(this.leaseMs / 3));
-    this.workerStaleMs = options.workerStaleMs ?? 45_000;
+    this.claimer = new JobClaimer(this.pool, this.leaseMs, this.clock, this.liveEvents);
+    this.heartbeatMs = options.heartbeatMs ?? heartbeatMsFor(this.leaseMs);
+    this.leases = new LeaseKeeper(this.pool, this.leaseMs);
+    this.reports = new ReportBatcher<WaitingReport>({
+      pool: this.pool,
+      clock: this.clock,
+      events: this.liveEvents,
+      onRecorded: (item, status) => {
+        if (status !== null) this.jobs.delete(item.report.id);
+        item.resolve({ accepted: status !== null, status });
+      },
+      onError: () => undefined,
+      // The worker is waiting for the answer: it retries, not this process.
+      keepTrying: () => false,
+      onRejected: (item, error) => item.reject(error),
+    });
+    this.workerStaleMs = options.workerStaleMs ?? DEFAULT_WORKER_STALE_MS;
     this.recheckMs = options.recheckMs ?? 1000;
     this.resultLimits = options.resultLimits ?? DEFAULT_JSON_LIMITS;
     this.random = options.random ?? Math.random;
@@ -212,7 +164,7 @@ export class RemoteWorkerService {
   async claim(tenantId: string, workerId: string, max: number, waitMs: number, signal?: AbortSignal): Promise<RemoteJob[]> {
     const worker = await this.worker(tenantId, workerId);
     const limit = Math.max(1, Math.min(max, worker.capacity));
-    const deadline = Date.now() + Math.max(0, waitMs);
+    const deadline = this.clock.nowMs() + Math.max(0, waitMs);
     if (waitMs > 0) await this.listen();
     for (;;) {
       // Register interest before looking, so a notification between the claim and the wait is not missed.
@@ -231,7 +183,7 @@ export class RemoteWorkerService {
           }
           return jobs.map((job) => this.handOut(job));
         }
-        const left = deadline - Date.now();
+        const left = deadline - this.clock.nowMs();
         if (left <= 0 || this.closed || signal?.aborted) return [];
         if (!woken) {
           await new Promise<void>((resolve) => {
@@ -256,15 +208,8 @@ export class RemoteWorkerService {
   async heartbeat(tenantId: string, workerId: string, held: ReadonlyArray<{ id: string; leaseToken: string }>): Promise<HeartbeatAnswer> {
     await this.worker(tenantId, workerId);
     const own = await this.filterOwn(tenantId, held.map((h) => h.id));
-    const leases = held.filter((h) => own.has(h.id));
-    const renewals = await renewLeases(this.pool, leases, this.leaseMs);
-    await touchWorker(this.pool, workerId, held.length);
-    const alive = new Map(renewals.map((r) => [r.id, r.cancelRequested]));
-    return {
-      renewed: held.filter((h) => alive.has(h.id)).map((h) => h.id),
-      lost: held.filter((h) => !alive.has(h.id)).map((h) => h.id),
-      cancelled: held.filter((h) => alive.get(h.id) === true).map((h) => h.id),
-    };
+    const answer = await this.leases.renew(workerId, held, held.length, (h) => own.has(h.id));
+    return { renewed: answer.renewed.map((h) => h.id), lost: answer.lost.map((h) => h.id), cancelled: answer.cancelled.map((h) => h.id) };
   }
 
   /**
@@ -274,7 +219,7 @@ export class RemoteWorkerService {
   async output(tenantId: string, jobId: string, leaseToken: string, progress: { value: unknown } | null, lines: readonly RemoteLogLine[]): Promise<boolean> {
     const known = await this.liveAttempt(tenantId, jobId, leaseToken);
     if (!known) return false;
-    const at = new Date().toISOString();
+    const at = this.nowIso();
     await recordOutput(this.pool, [{
       id: jobId,
       leaseToken,
@@ -295,7 +240,7 @@ export class RemoteWorkerService {
     }
     const known = await this.liveAttempt(tenantId, jobId, leaseToken);
     if (!known) return { accepted: false, status: null };
-    return this.report({ kind: 'completed', id: jobId, leaseToken, resultJson: checked.json ?? JSON.stringify(value) });
+    return this.report({ kind: 'completed', resultJson: checked.json ?? JSON.stringify(value) }, jobId, leaseToken);
   }
 
   /**
@@ -307,20 +252,8 @@ export class RemoteWorkerService {
     const job = await getJob(this.pool, tenantId, jobId);
     if (!job) throw new AppError('JOB_NOT_FOUND', `no job ${jobId}`);
     if (job.status !== 'running' || job.leaseToken !== leaseToken) return { accepted: false, status: null };
-    const kind: AttemptError['kind'] = cancelled ? 'cancelled' : failure.retryable === false ? 'permanent' : 'error';
-    const error: AttemptError = {
-      attempt: job.attempt,
-      kind,
-      message: storableText(failure.message || 'unknown error', 4096),
-      ...(failure.name ? { name: storableText(failure.name, 200) } : {}),
-      ...(failure.stack ? { stack: storableText(failure.stack, 8192) } : {}),
-      workerId: job.workerId,
-      at: new Date().toISOString(),
-    };
-    if (cancelled) return this.report({ kind: 'cancelled', id: jobId, leaseToken, error });
-    if (failure.retryable === false) return this.report({ kind: 'failed', id: jobId, leaseToken, error });
-    const delayMs = failure.retryAfterMs ?? backoffDelayMs(resolveBackoff(job.backoff), job.attempt - job.attemptBase, this.random);
-    return this.report({ kind: 'retry', id: jobId, leaseToken, error, delayMs });
+    const outcome = decideReportedFailure(job, failure, cancelled, { workerId: job.workerId, nowIso: this.nowIso(), random: this.random });
+    return this.report(outcome, jobId, leaseToken);
   }
 
   /** Mark a worker stopped. Its leases are untouched: report every job first (or let them expire). */
@@ -385,8 +318,7 @@ export class RemoteWorkerService {
 
   private async release(jobs: readonly ClaimedJob[]): Promise<void> {
     try {
-      const { changes } = await recordReports(this.pool, jobs.map((j) => ({ kind: 'released', id: j.id, leaseToken: j.leaseToken })));
-      this.announce(changes);
+      await Promise.all(jobs.map((j) => this.report({ kind: 'released' }, j.id, j.leaseToken)));
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'could not release jobs claimed for a departed remote worker; their leases will expire');
     }
@@ -454,16 +386,14 @@ export class RemoteWorkerService {
     return row.status === 'running' && row.leaseToken === leaseToken ? current : null;
   }
 
-  private announce(changes: readonly JobChange[]): void {
-    const at = new Date().toISOString();
-    if (changes.length > 0) this.liveEvents.publish(changes.map((c) => jobEvent(c, at)));
+  private nowIso(): string {
+    return new Date(this.clock.nowMs()).toISOString();
   }
 
-  private async report(report: AttemptReport): Promise<ReportAnswer> {
-    const { accepted, changes } = await recordReports(this.pool, [report]);
-    this.announce(changes);
-    const status = accepted.get(report.id) ?? null;
-    if (status !== null) this.jobs.delete(report.id);
-    return { accepted: status !== null, status };
+  /** Record an outcome (batched with concurrent reports of other workers); answers once it is written or fenced. */
+  private report(outcome: AttemptOutcome, id: string, leaseToken: string): Promise<ReportAnswer> {
+    const report = reportOf(outcome, id, leaseToken);
+    if (!report) return Promise.resolve({ accepted: false, status: null });
+    return new Promise((resolve, reject) => this.reports.push({ report, resolve, reject }));
   }
 }

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { Logger } from '../core/deps.js';
-import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
+import { type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
+import { nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { planFires } from '../core/schedule-plan.js';
 import { timingOf } from '../core/schedule-spec.js';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.js';
@@ -8,6 +9,7 @@ import { notifyNewJobs } from '../db/queries/jobs.js';
 import { activeScheduleJobs, lockDueSchedules, setFireState, type ScheduleRow } from '../db/queries/schedules.js';
 import { cancelActive, enqueueFire, recordSkip } from '../engine/schedule-jobs.js';
 import { tracer, tracingEnabled } from '../telemetry/trace-context.js';
+import { announceChanges } from './maintenance-pass.js';
 
 /** How many schedules one pass handles (the rest wait for the next pass, moments later). */
 const BATCH = 50;
@@ -22,6 +24,7 @@ export class CronEnqueuer {
     private readonly pool: Pool,
     private readonly logger: Logger,
     private readonly events: EventSink = nullEventSink,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Handle every due schedule; returns the number of jobs created. */
@@ -36,8 +39,7 @@ export class CronEnqueuer {
         for (const schedule of schedules) n += await this.fireTraced(tx, schedule, now, changes);
         return { count: n, more: schedules.length === BATCH };
       });
-      const at = new Date().toISOString();
-      this.events.publish(changes.map((c) => jobEvent(c, at)));
+      announceChanges(this.events, changes, this.clock);
       created += count;
       if (!more) break;
     }

@@ -4,14 +4,17 @@ import { EventPublisher } from '../engine/event-publisher.js';
 import { silentLogger, type Clock, type Logger } from '../core/deps.js';
 import { systemClock } from '../engine/clock.js';
 import type { PlacementPolicy } from '../core/placement.js';
+import { DEFAULT_CANCEL_GRACE_MS, DEFAULT_LEADER_TTL_MS, DEFAULT_WORKER_STALE_MS } from '../core/defaults.js';
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { JOBS_CHANNEL } from '../db/queries/jobs.js';
-import { acquireLeaderLease, releaseLeaderLease } from '../db/queries/maintenance.js';
+import { acquireLeaderLease, releaseLeaderLease } from '../db/queries/leader.js';
 import { nextDueAt, SCHEDULES_CHANNEL } from '../db/queries/schedules.js';
 import { CronEnqueuer } from './cron-enqueuer.js';
-import { LeaseRescuer, Placer, RetentionCleaner } from './maintenance.js';
+import { LeaseRescuer } from './lease-rescuer.js';
+import { Placer } from './placer.js';
+import { RetentionCleaner } from './retention-cleaner.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
 import { SecretRewrapper } from './secret-rewrapper.js';
 
@@ -90,8 +93,6 @@ export class Scheduler {
   private readonly listener: NotificationListener;
   private leaderUntil = 0;
   private lastRenew = -Infinity;
-  private lastRescue = -Infinity;
-  private lastClean = -Infinity;
   private running = false;
   private stopped = false;
   private loop: Promise<void> | null = null;
@@ -107,27 +108,35 @@ export class Scheduler {
     this.clock = options.clock ?? systemClock;
     this.standby = options.standby ?? false;
     this.opts = {
-      leaderTtlMs: options.leaderTtlMs ?? 15_000,
+      leaderTtlMs: options.leaderTtlMs ?? DEFAULT_LEADER_TTL_MS,
       tickMs: options.tickMs ?? 1000,
       rescueIntervalMs: options.rescueIntervalMs ?? 2000,
       cleanIntervalMs: options.cleanIntervalMs ?? 60_000,
-      cancelGraceMs: options.cancelGraceMs ?? 30_000,
+      cancelGraceMs: options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS,
       retentionCompletedMs: options.retentionCompletedMs ?? 7 * 86_400_000,
       retentionFailedMs: options.retentionFailedMs ?? 30 * 86_400_000,
-      workerStaleMs: options.workerStaleMs ?? 45_000,
+      workerStaleMs: options.workerStaleMs ?? DEFAULT_WORKER_STALE_MS,
     };
     this.ownPublisher = options.liveEvents ? null : new EventPublisher(this.pool, { logger: this.logger });
     const liveEvents = options.liveEvents ?? this.ownPublisher!;
-    this.enqueuer = new CronEnqueuer(this.pool, this.logger, liveEvents);
+    this.enqueuer = new CronEnqueuer(this.pool, this.logger, liveEvents, this.clock);
     this.rescuer = new LeaseRescuer(this.pool, this.logger, {
       cancelGraceMs: this.opts.cancelGraceMs,
+      intervalMs: this.opts.rescueIntervalMs,
       events: liveEvents,
       onRescued: (expiredForMs) => this.events.emit('rescued', { expiredForMs }),
+      clock: this.clock,
     });
-    this.cleaner = new RetentionCleaner(this.pool, this.logger, { completedMs: this.opts.retentionCompletedMs, failedMs: this.opts.retentionFailedMs });
+    this.cleaner = new RetentionCleaner(this.pool, this.logger, {
+      completedMs: this.opts.retentionCompletedMs,
+      failedMs: this.opts.retentionFailedMs,
+      intervalMs: this.opts.cleanIntervalMs,
+      clock: this.clock,
+    });
     this.placer = new Placer(this.pool, this.logger, {
       workerStaleMs: this.opts.workerStaleMs,
       events: liveEvents,
+      clock: this.clock,
       ...(options.placementPolicy ? { policy: options.placementPolicy } : {}),
     });
     const secrets = options.secrets ?? createSecretService({ pool: this.pool, keys: options.secretsKeys ?? [], activeKey: options.secretsActiveKey ?? null, logger: this.logger });
@@ -179,15 +188,8 @@ export class Scheduler {
     if (leader) {
       fired = await this.guard('cron', () => this.enqueuer.runOnce());
       await this.guard('placer', () => this.placer.runOnce());
-      const now = this.clock.nowMs();
-      if (force || now - this.lastRescue >= this.opts.rescueIntervalMs) {
-        this.lastRescue = now;
-        rescued = await this.guard('rescuer', () => this.rescuer.runOnce());
-      }
-      if (force || now - this.lastClean >= this.opts.cleanIntervalMs) {
-        this.lastClean = now;
-        await this.guard('cleaner', () => this.cleaner.runOnce());
-      }
+      if (force || this.rescuer.due()) rescued = await this.guard('rescuer', () => this.rescuer.runOnce());
+      if (force || this.cleaner.due()) await this.guard('cleaner', () => this.cleaner.runOnce());
       if (force || this.rewrapper.due()) await this.guard('secret-rewrap', () => this.rewrapper.runOnce());
     }
     this.events.emit('pass', { leader, fired, rescued });

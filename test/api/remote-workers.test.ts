@@ -182,6 +182,22 @@ test('failures retry with server-side backoff, permanent ones fail, unstorable r
   assert.equal((await getJob(db.pool, DEFAULT_TENANT_ID, submitted.id))?.errors[1]?.kind, 'permanent');
 });
 
+test("a remote worker's error keeps its name and stack: stored, and shown on the job's page", async () => {
+  const workerId = await register(['remote-stack']);
+  const submitted = await addJob(db.pool, { task: 'remote-stack', maxAttempts: 1 }, { tenantId: DEFAULT_TENANT_ID });
+  const job = await claimOne(workerId);
+  const stack = 'HTTPError: upstream 503\n    at fetch_thing (thing.py:12)\n    at main (thing.py:40)';
+  const failed = await call(`/jobs/${job.id}/fail`, { leaseToken: job.leaseToken, error: { message: 'upstream 503', name: 'HTTPError', stack, retryable: false } });
+  assert.deepEqual(failed.body, { accepted: true, status: 'failed' });
+  const stored = (await getJob(db.pool, DEFAULT_TENANT_ID, submitted.id))!.errors[0]!;
+  assert.deepEqual([stored.kind, stored.message, stored.name, stored.stack], ['permanent', 'upstream 503', 'HTTPError', stack]);
+  const shown = await fetch(`${base}/api/v1/jobs/${submitted.id}`, { headers: { 'x-api-key': readKey } });
+  assert.equal(shown.status, 200);
+  const view = (await shown.json()) as { errors: Array<Record<string, unknown>> };
+  assert.equal(view.errors[0]?.name, 'HTTPError');
+  assert.equal(view.errors[0]?.stack, stack);
+});
+
 test('a cancelled job shows up in the heartbeat and ends cancelled when the worker says so', async () => {
   const workerId = await register(['remote-cancel']);
   await addJob(db.pool, { task: 'remote-cancel' }, { tenantId: DEFAULT_TENANT_ID });

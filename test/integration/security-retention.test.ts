@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../../src/core/deps.js';
 import { LOGIN_TRAIL_RETENTION } from '../../src/db/queries/maintenance.js';
-import { RetentionCleaner } from '../../src/scheduler/maintenance.js';
+import { RetentionCleaner } from '../../src/scheduler/retention-cleaner.js';
 import { testDatabase } from '../helpers/db.js';
 
 const db = await testDatabase();

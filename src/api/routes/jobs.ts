@@ -12,7 +12,7 @@ import { requestTraceParent } from '../plugins/tracing.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
-import { Job, JobSubmit, jobView } from '../schemas/jobs.js';
+import { Job, JobSubmit, jobDetailView, jobView } from '../schemas/jobs.js';
 
 /** Dependencies of the job routes. */
 export interface JobRouteDeps {
@@ -110,7 +110,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   r.get('/api/v1/jobs/:id', {
     config: { permission: 'jobs:read' },
     schema: { tags: ['jobs'], summary: 'Get a job', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses } },
-  }, async (request) => jobView(await readJob(deps.pool, actor(principalOf(request)), request.params.id)));
+  }, async (request) => jobDetailView(await readJob(deps.pool, actor(principalOf(request)), request.params.id)));
 
   r.post('/api/v1/jobs/:id/cancel', {
     config: { permission: 'jobs:write' },

@@ -16,6 +16,7 @@ const AttemptError = Type.Object({
   kind: Type.String(),
   message: Type.String(),
   name: Type.Optional(Type.String()),
+  stack: Type.Optional(Type.String({ description: 'Stack trace as the worker reported it (in-process or remote), redacted like the message' })),
   workerId: Type.Union([Type.String(), Type.Null()]),
   at: Type.String(),
 });
@@ -60,6 +61,15 @@ export const Job = Type.Object(
 );
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/**
+ * The job as `GET /api/v1/jobs/:id` shows it: {@link jobView} with each error's stack trace, as
+ * the worker reported it (in-process or remote). Lists and audit entries leave stacks out: up to
+ * 8 KiB per attempt.
+ */
+export function jobDetailView(row: JobRow): Record<string, unknown> {
+  return { ...jobView(row), errors: row.errors };
+}
 
 /** Map a stored job to its API view (internal fields such as lease tokens stay inside). */
 export function jobView(row: JobRow): Record<string, unknown> {

@@ -293,24 +293,24 @@ export interface ReportResult {
 
 /**
  * The status a report moves a running job to; refers to the old row (`j`) and the report (`x`).
- * A `retry` becomes `failed` when the run has no attempts left — decided from the row. A job
- * whose cancel was requested never goes back to the queue, even if its worker had not heard of
- * the request yet (released at shutdown, or failed meanwhile).
+ * Retry, fail or cancel was decided by the worker in `src/core/attempt-outcome.ts` from the
+ * counters it claimed the job with (the lease token fences them: they cannot change while it
+ * holds the lease). Only the cancel request is read here, from the row: this CASE is
+ * `finalStatus` of that module, written in SQL so a batch of reports needs no read first
+ * (`test/integration/attempt-outcome-sql.test.ts` checks the two agree on every case).
  */
 const NEXT_STATUS = `(CASE
     WHEN x.kind = 'completed' THEN 'completed'
-    WHEN x.kind = 'cancelled' THEN 'cancelled'
-    WHEN j.cancel_requested_at IS NOT NULL THEN 'cancelled'
-    WHEN x.kind = 'released' THEN 'queued'
-    WHEN x.kind = 'failed' OR j.attempt - j.attempt_base >= j.max_attempts THEN 'failed'
+    WHEN x.kind = 'cancelled' OR j.cancel_requested_at IS NOT NULL THEN 'cancelled'
+    WHEN x.kind = 'failed' THEN 'failed'
     ELSE 'queued' END)`;
 
 /**
  * Record a batch of finished attempts in one statement (one UPDATE … FROM, no self-join: the
- * rows are reached through the primary key). A `retry` report becomes `failed` when
- * the run has no attempts left — decided here, from the row, not from the worker's copy.
- * `released` puts a job back without burning the attempt (shutdown). The lease token is bumped on
- * release so a handler that finishes later cannot report.
+ * rows are reached through the primary key), each fenced by its lease token: a report from a
+ * worker that no longer holds the lease changes nothing. `released` puts a job back without
+ * burning the attempt (shutdown). The lease token is bumped on release so a handler that
+ * finishes later cannot report.
  * Params: $1 json array of {id, token, kind, result, error, delay_ms}, $2 the ids.
  */
 export async function recordReports(db: Queryable, reports: readonly AttemptReport[]): Promise<ReportResult> {
@@ -324,7 +324,7 @@ export async function recordReports(db: Queryable, reports: readonly AttemptRepo
     delay_ms: r.kind === 'retry' ? r.delayMs : 0,
   }));
   const { rows } = await db.query<JobChange>({
-    name: 'jobplane_record_reports',
+    name: 'jobplane_record_reports_v2',
     text: `UPDATE jobplane.jobs j SET
         status = ${NEXT_STATUS},
         result = CASE WHEN x.kind = 'completed' THEN x.result::jsonb ELSE j.result END,
