@@ -11,7 +11,6 @@ export interface Clock {
   nowMs(): number;
 }
 
-
 /** Structured log fields. */
 export type LogFields = Record<string, unknown>;
 

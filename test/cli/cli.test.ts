@@ -276,7 +276,7 @@ test('an unknown job exits 4 with one clear line on stderr', async () => {
 test('bad flags and unknown commands exit 2', async () => {
   assert.equal((await cli(['jobs', 'submit', '--task', 'noop', '--nope'])).code, 2);
   assert.equal((await cli(['jobs', 'submit'])).code, 2, '--task is required');
-  assert.equal((await cli(['jobs', 'submit', '--task', 'noop', '--delay', '30'])).code, 2, 'a duration needs a unit');
+  assert.equal((await cli(['jobs', 'submit', '--task', 'noop', '--delay', 'soon'])).code, 2, 'not a duration (a bare number would be milliseconds)');
   assert.equal((await cli(['jobs', 'frobnicate'])).code, 2);
   assert.equal((await cli(['jobs', 'get'])).code, 2, 'missing ID');
   const help = await cli(['jobs', 'submit', '--help']);
