@@ -46,7 +46,9 @@ test('a job’s transitions reach a stream on another API process in order: queu
     assert.deepEqual(mine.map((d) => d.attempt), [0, 1, 1]);
     assert.equal(mine[0]!.tenantId, undefined, 'the tenant id is not repeated to the client');
   }
-  const eventIds = stream.events.map((e) => e.id);
+  // A reset frame repeats the last event's id on purpose (a client resuming from it misses
+  // nothing); a slow run sees the hub's warm-up reset here.
+  const eventIds = stream.events.filter((e) => e.event !== 'reset').map((e) => e.id);
   assert.equal(new Set(eventIds).size, eventIds.length, 'event ids are unique');
   stream.close();
 });
