@@ -1,24 +1,20 @@
 import { decideExpiredLease } from '../core/attempt-outcome.js';
-import { type Clock, type Logger } from '../core/deps.js';
-import { systemClock } from '../engine/clock.js';
+import type { Logger } from '../core/deps.js';
 import type { EventSink } from '../core/live-events.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
 import { lockExpiredLeases, resolveExpiredLeases, revokeOverdueCancels, type LeaseResolution } from '../db/queries/maintenance.js';
-import { MaintenancePass } from './maintenance-pass.js';
+import { MaintenancePass, type PassTiming } from './maintenance-pass.js';
 
 const BATCH = 500;
 
 /** Options of {@link LeaseRescuer}. */
-export interface LeaseRescuerOptions {
+export interface LeaseRescuerOptions extends PassTiming {
   /** Grace for a cancelled running job before its lease is revoked. */
   cancelGraceMs: number;
-  /** Least time between two passes. @defaultValue 0 (every scheduler pass) */
-  intervalMs?: number;
   events?: EventSink;
   /** Told, per batch, how long each rescued job's lease had been expired (for metrics). */
   onRescued?: (expiredForMs: readonly number[]) => void;
-  clock?: Clock;
 }
 
 /**
@@ -28,12 +24,8 @@ export interface LeaseRescuerOptions {
  * cancel request outlived the grace period.
  */
 export class LeaseRescuer extends MaintenancePass {
-  constructor(
-    private readonly pool: Pool,
-    logger: Logger,
-    private readonly options: LeaseRescuerOptions,
-  ) {
-    super('lease-rescuer', options.intervalMs ?? 0, options.clock ?? systemClock, logger);
+  constructor(private readonly pool: Pool, logger: Logger, private readonly options: LeaseRescuerOptions) {
+    super('lease-rescuer', logger, options);
   }
 
   /** Returns how many jobs were rescued or revoked. */

@@ -3,31 +3,50 @@
  * `runOnce()` pass, `due()` for the elected scheduler, which runs each pass while it leads, at
  * the loop's interval, and `start()`/`stop()` to run the loop standalone (tests, tools).
  */
-import type { Clock, Logger } from '../core/deps.js';
+import { type Clock, type Logger } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import { jobEvent, nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
+import { Sleeper } from './sleeper.js';
+
+/** Least time between two passes of a loop started on its own (an interval of 0 means every scheduler pass). */
+const STANDALONE_MIN_INTERVAL_MS = 1000;
+
+/** When a loop's passes are due. */
+export interface PassTiming {
+  /** Least time between two passes. @defaultValue 0 (every scheduler pass) */
+  intervalMs?: number;
+  clock?: Clock;
+}
 
 /** A maintenance loop: one pass at a time, at most every `intervalMs`. */
 export abstract class MaintenancePass {
-  private lastRunMs = -Infinity;
+  /** When the last pass began (clock ms). */
+  protected lastRunMs = -Infinity;
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly sleeper = new Sleeper(true);
 
-  protected constructor(
-    /** Names the loop in logs. */
-    readonly name: string,
-    /** Least time between two passes (0: every scheduler pass). */
-    readonly intervalMs: number,
-    protected readonly clock: Clock,
-    protected readonly logger: Logger,
-  ) {}
+  /** Least time between two passes (0: every scheduler pass). */
+  readonly intervalMs: number;
+  protected readonly clock: Clock;
+
+  /** `name` names the loop in logs. */
+  protected constructor(readonly name: string, protected readonly logger: Logger, timing: PassTiming) {
+    this.intervalMs = timing.intervalMs ?? 0;
+    this.clock = timing.clock ?? systemClock;
+  }
 
   /** One pass; returns how many jobs (or rows) it handled. */
   protected abstract pass(): Promise<number>;
 
-  /** Whether the interval has passed since the last pass began. */
+  /** Whether a pass is due: the interval has passed since the last one began. */
   due(): boolean {
     return this.clock.nowMs() - this.lastRunMs >= this.intervalMs;
+  }
+
+  /** Whether the last pass left work behind, so the next should follow at once. */
+  protected moreWork(): boolean {
+    return false;
   }
 
   /** Run one pass now. */
@@ -46,9 +65,11 @@ export abstract class MaintenancePass {
         try {
           await this.runOnce();
         } catch (error) {
-          this.logger.warn({ loop: this.name, err: (error as Error).message }, 'maintenance pass failed');
+          this.logger.warn({ loop: this.name, err: (error as Error).message }, `${this.name} pass failed`);
         }
-        if (this.running) await this.sleep(Math.max(0, this.lastRunMs + this.intervalMs - this.clock.nowMs()));
+        if (!this.running || this.moreWork()) continue;
+        const every = Math.max(this.intervalMs, STANDALONE_MIN_INTERVAL_MS);
+        await this.sleeper.sleep(Math.max(0, this.lastRunMs + every - this.clock.nowMs()));
       }
     })();
     return Promise.resolve();
@@ -57,7 +78,7 @@ export abstract class MaintenancePass {
   /** Stop after the pass in progress. Idempotent; safe without `start()`. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.sleeper.wake();
     await this.loop;
     this.loop = null;
   }
@@ -65,19 +86,6 @@ export abstract class MaintenancePass {
   /** Announce committed job changes as live events. */
   protected announce(events: EventSink | undefined, changes: readonly JobChange[]): void {
     announceChanges(events, changes, this.clock);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      timer.unref();
-      this.wake = done;
-    });
   }
 }
 

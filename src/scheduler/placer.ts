@@ -1,34 +1,26 @@
-import { type Clock, type Logger } from '../core/deps.js';
-import { systemClock } from '../engine/clock.js';
+import type { Logger } from '../core/deps.js';
 import type { EventSink } from '../core/live-events.js';
 import { greenestZone, type PlacementPolicy } from '../core/placement.js';
 import { withTransaction, type Pool } from '../db/pool.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
 import { assignZones, listLiveZones, lockUnplacedJobs, placeExplicitJobs } from '../db/queries/maintenance.js';
-import { MaintenancePass } from './maintenance-pass.js';
+import { MaintenancePass, type PassTiming } from './maintenance-pass.js';
 
 const BATCH = 500;
 
 /** Options of {@link Placer}. */
-export interface PlacerOptions {
+export interface PlacerOptions extends PassTiming {
   /** A worker whose heartbeat is older than this is not live. */
   workerStaleMs: number;
   /** Zone choice for `placement: { policy: 'greenest' }`. @defaultValue greenestZone */
   policy?: PlacementPolicy;
   events?: EventSink;
-  /** Least time between two passes. @defaultValue 0 (every scheduler pass) */
-  intervalMs?: number;
-  clock?: Clock;
 }
 
 /** Placer: moves due jobs that need placement to `scheduled` on a zone or worker. */
 export class Placer extends MaintenancePass {
-  constructor(
-    private readonly pool: Pool,
-    logger: Logger,
-    private readonly options: PlacerOptions,
-  ) {
-    super('placer', options.intervalMs ?? 0, options.clock ?? systemClock, logger);
+  constructor(private readonly pool: Pool, logger: Logger, private readonly options: PlacerOptions) {
+    super('placer', logger, options);
   }
 
   /** Returns how many jobs were placed. */

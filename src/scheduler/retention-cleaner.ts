@@ -1,29 +1,21 @@
-import type { Clock, Logger } from '../core/deps.js';
-import { systemClock } from '../engine/clock.js';
+import type { Logger } from '../core/deps.js';
 import { COUNTER_IDLE_RESET_S } from '../core/login-throttle.js';
 import type { Pool } from '../db/pool.js';
 import { deleteExpiredJobs, deleteExpiredSecurityRecords, deleteOldRecords } from '../db/queries/maintenance.js';
-import { MaintenancePass } from './maintenance-pass.js';
+import { MaintenancePass, type PassTiming } from './maintenance-pass.js';
 
 /** Options of {@link RetentionCleaner}. */
-export interface RetentionCleanerOptions {
+export interface RetentionCleanerOptions extends PassTiming {
   /** Keep completed jobs this long. */
   completedMs: number;
   /** Keep failed and cancelled jobs this long. */
   failedMs: number;
-  /** Least time between two passes. @defaultValue 0 (every scheduler pass) */
-  intervalMs?: number;
-  clock?: Clock;
 }
 
 /** Cleaner: applies retention to finished jobs (with their log lines), old schedule runs, dead workers and the security tables. */
 export class RetentionCleaner extends MaintenancePass {
-  constructor(
-    private readonly pool: Pool,
-    logger: Logger,
-    private readonly options: RetentionCleanerOptions,
-  ) {
-    super('retention-cleaner', options.intervalMs ?? 0, options.clock ?? systemClock, logger);
+  constructor(private readonly pool: Pool, logger: Logger, private readonly options: RetentionCleanerOptions) {
+    super('retention-cleaner', logger, options);
   }
 
   /** Returns how many jobs were deleted. Bounded work per call. */

@@ -17,6 +17,7 @@ import { Placer } from './placer.js';
 import { RetentionCleaner } from './retention-cleaner.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
 import { SecretRewrapper } from './secret-rewrapper.js';
+import { Sleeper } from './sleeper.js';
 
 const LEADER_LEASE = 'scheduler';
 
@@ -96,8 +97,7 @@ export class Scheduler {
   private running = false;
   private stopped = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
-  private woken = false;
+  private readonly sleeper = new Sleeper(false);
   private pokeTimer: NodeJS.Timeout | null = null;
 
   constructor(options: SchedulerOptions) {
@@ -200,7 +200,7 @@ export class Scheduler {
     while (this.running) {
       await this.runOnce(false);
       if (!this.running) break;
-      await this.sleep(await this.sleepMs());
+      await this.sleeper.sleep(await this.sleepMs());
     }
   }
 
@@ -258,33 +258,14 @@ export class Scheduler {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-
   /** Run a pass soon (a schedule changed or jobs arrived). Passes are at most one per 50 ms. */
   private poke(): void {
-    if (!this.wake) {
-      this.woken = true;
-      return;
-    }
+    // Mid-pass, the next sleep returns at once.
+    if (!this.sleeper.sleeping) return this.sleeper.wake();
     if (this.pokeTimer) return;
-    const wake = this.wake;
     this.pokeTimer = setTimeout(() => {
       this.pokeTimer = null;
-      wake();
+      this.sleeper.wake();
     }, 50);
     this.pokeTimer.unref();
   }

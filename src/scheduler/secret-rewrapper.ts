@@ -6,8 +6,8 @@
  * batch locks its rows with SKIP LOCKED.
  */
 import { silentLogger, type Clock, type Logger } from '../core/deps.js';
-import { systemClock } from '../engine/clock.js';
 import { DEFAULT_REWRAP_BATCH, type SecretService } from '../engine/secrets/index.js';
+import { MaintenancePass } from './maintenance-pass.js';
 
 /** Options for {@link SecretRewrapper}. */
 export interface SecretRewrapperOptions {
@@ -26,36 +26,29 @@ export interface SecretRewrapperOptions {
 }
 
 /** Re-encrypts secrets under non-active keys, a batch per pass. Lifecycle: `start()`, `stop()`, `runOnce()`. */
-export class SecretRewrapper {
+export class SecretRewrapper extends MaintenancePass {
   private readonly secrets: Pick<SecretService, 'rewrap'>;
-  private readonly logger: Logger;
-  private readonly clock: Clock;
   private readonly batch: number;
-  private readonly idleIntervalMs: number;
-  private lastRunMs = -Infinity;
   private moreLikely = true;
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private wake: (() => void) | null = null;
   private total = 0;
 
   constructor(options: SecretRewrapperOptions) {
+    super('secret-rewrap', options.logger ?? silentLogger, { intervalMs: options.idleIntervalMs ?? 60_000, ...(options.clock ? { clock: options.clock } : {}) });
     this.secrets = options.secrets;
-    this.logger = options.logger ?? silentLogger;
-    this.clock = options.clock ?? systemClock;
     this.batch = options.batch ?? DEFAULT_REWRAP_BATCH;
-    this.idleIntervalMs = options.idleIntervalMs ?? 60_000;
   }
 
   /** Whether a pass is due: rows were left after the last one, or the idle interval has passed. */
-  due(): boolean {
-    return this.moreLikely || this.clock.nowMs() - this.lastRunMs >= this.idleIntervalMs;
+  override due(): boolean {
+    return this.moreLikely || super.due();
+  }
+
+  protected override moreWork(): boolean {
+    return this.moreLikely;
   }
 
   /** Rewrap one batch; returns how many rows moved to the active key. */
-  async runOnce(): Promise<number> {
-    this.lastRunMs = this.clock.nowMs();
+  protected async pass(): Promise<number> {
     // Until the pass answers, assume nothing is left: a failing pass must not be retried every tick.
     this.moreLikely = false;
     const moved = await this.secrets.rewrap({ batch: this.batch });
@@ -68,46 +61,5 @@ export class SecretRewrapper {
       this.total = 0;
     }
     return moved;
-  }
-
-  /** Run passes until stopped: back to back while rows are left, then every idle interval. */
-  start(): Promise<void> {
-    if (this.running) return Promise.resolve();
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        if (this.due()) {
-          try {
-            await this.runOnce();
-          } catch (error) {
-            this.logger.warn({ err: (error as Error).message }, 'secret rewrap pass failed');
-          }
-        }
-        if (!this.running) break;
-        if (!this.moreLikely) await this.sleep(Math.max(0, this.lastRunMs + this.idleIntervalMs - this.clock.nowMs()));
-      }
-    })();
-    return Promise.resolve();
-  }
-
-  /** Stop after the pass in progress. Idempotent; safe without `start()`. */
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake?.();
-    await this.loop;
-    this.loop = null;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = () => {
-        if (this.timer) clearTimeout(this.timer);
-        this.timer = null;
-        this.wake = null;
-        resolve();
-      };
-      this.timer = setTimeout(() => this.wake?.(), ms);
-      this.timer.unref();
-    });
   }
 }
