@@ -117,7 +117,8 @@ function onTheWire(s: Record<string, unknown>): Record<string, unknown> {
 function jobRules(s: Record<string, unknown>, pointer: string, schemaErrors: readonly FieldError[]): FieldError[] {
   const errors: FieldError[] = [];
   if (s.runAt !== undefined) errors.push(...parseTimestamp(s.runAt, `${pointer}/runAt`).errors);
-  for (const key of ['task', 'queue', 'idempotencyKey', 'labels', 'placement']) {
+  // task, queue and zone patterns admit only ASCII; the free-text fields are checked here.
+  for (const key of ['idempotencyKey', 'labels', 'placement']) {
     if (s[key] !== undefined) errors.push(...unstorableText(s[key], `${pointer}/${key}`));
   }
   const p = s.placement;

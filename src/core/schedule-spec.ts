@@ -89,7 +89,8 @@ function scheduleRules(s: Record<string, unknown>): FieldError[] {
       if (forbidden in jobOptions) errors.push({ pointer: `/jobOptions/${forbidden}`, message: 'is not allowed in a schedule' });
     }
   }
-  for (const key of ['name', 'description', 'cron', 'timezone', 'task', 'queue']) {
+  // name, task and queue patterns admit only ASCII; the free-text fields are checked here.
+  for (const key of ['description', 'cron', 'timezone']) {
     if (s[key] !== undefined) errors.push(...unstorableText(s[key], `/${key}`));
   }
   if (s.startAt !== undefined) errors.push(...parseTimestamp(s.startAt, '/startAt').errors);
