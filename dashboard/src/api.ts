@@ -168,8 +168,8 @@ export async function api<T>(method: string, path: string, options: { body?: unk
 export type JobStatus = ApiJob['status'];
 export { JOB_STATUSES } from '../../src/core/job-states.js';
 
-/** One attempt's recorded failure; `stack` is shown when the API sends it (the Job schema does not list it yet). */
-export type AttemptError = ApiJob['errors'][number] & { stack?: string };
+/** One attempt's recorded failure (the job page shows its stack; lists leave stacks out). */
+export type AttemptError = ApiJob['errors'][number];
 
 export type Job = Omit<ApiJob, 'errors'> & { errors: AttemptError[] };
 
