@@ -80,6 +80,16 @@ export default tseslint.config(
     },
   },
   {
+    // The layers that decide things take the time from an injected clock (src/core/deps.ts), so
+    // tests can move it; only src/engine/clock.ts reads the wall clock.
+    files: ['src/core/**/*.ts', 'src/engine/**/*.ts', 'src/api/**/*.ts', 'src/scheduler/**/*.ts', 'src/worker/**/*.ts'],
+    ignores: ['src/engine/clock.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Inject a clock (src/core/deps.ts Clock) instead.' }],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the wall clock: inject a clock (src/core/deps.ts Clock) and use new Date(clock.nowMs()).' }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -11,6 +11,7 @@ import { exchange, type ExchangeResponse } from './http-exchange.js';
 import { resolveTarget } from './http-target.js';
 import type { AsyncTaskHandler, HttpTaskOptions } from './options.js';
 import { checkedPayload } from './payload.js';
+import { systemClock } from '../../engine/clock.js';
 
 /** Result of a successful `http` job. */
 export interface HttpTaskResult {
@@ -113,13 +114,13 @@ function snippet(body: Buffer): string {
 }
 
 /** Turn a non-success status into the error that steers the job. */
-function statusError(response: ExchangeResponse, url: URL): Error {
+function statusError(response: ExchangeResponse, url: URL, nowMs: number): Error {
   const { status } = response;
   const preview = snippet(response.body);
   const message = `HTTP ${status}${response.statusText === '' ? '' : ` ${response.statusText}`} from ${url.origin}${url.pathname}${preview === '' ? '' : `: ${preview}`}`;
   if (status === 429 || status === 503) {
     const header = response.headers['retry-after'];
-    const delay = retryAfterMs(typeof header === 'string' ? header : undefined, Date.now());
+    const delay = retryAfterMs(typeof header === 'string' ? header : undefined, nowMs);
     if (delay !== null) return new RetryAfterError(delay, `${message} (retry after ${delay} ms)`);
   }
   // 408 and 429 say "try again later" although they are 4xx; everything else 4xx will not improve.
@@ -142,7 +143,7 @@ async function run(payload: HttpTaskPayload, options: HttpTaskOptions, signal: A
       hop = nextHop(hop, response.status, location, policy);
       continue;
     }
-    if ((response.status < 200 || response.status > 299) && !accepted.has(response.status)) throw statusError(response, hop.url);
+    if ((response.status < 200 || response.status > 299) && !accepted.has(response.status)) throw statusError(response, hop.url, (options.clock ?? systemClock).nowMs());
     return {
       status: response.status,
       headers: keptHeaders(response.headers),

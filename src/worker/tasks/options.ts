@@ -4,6 +4,7 @@
  */
 
 import type { JobContext } from '../types.js';
+import type { Clock } from '../../core/deps.js';
 
 /**
  * The shape of the asynchronous built-in handlers: untrusted payload in (validated inside),
@@ -41,6 +42,8 @@ export interface HttpTaskOptions {
   userAgent: string;
   /** DNS resolver; defaults to `dns.lookup(host, { all: true })`. */
   lookup?: LookupFn;
+  /** The clock an HTTP-date `Retry-After` is read against. @defaultValue the wall clock */
+  clock?: Clock;
 }
 
 /** Settings of the `shell` task. */
