@@ -28,11 +28,14 @@ import { installTracing } from './plugins/tracing.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes, type HealthState, type Readiness } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
-import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
+import { Job, JobSubmit, jobRoutes, SubmittedJob } from './routes/jobs.js';
 import { DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../engine/submit-checks.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { secretRoutes } from './routes/secrets.js';
+import { taskRoutes } from './routes/tasks.js';
+import { tenantSettingsRoutes } from './routes/tenant-settings.js';
+import { createTaskService } from '../engine/task-service.js';
 import { Problem } from './schemas/common.js';
 import { Schedule, ScheduleCreate, SchedulePatch } from './schemas/schedules.js';
 
@@ -204,7 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformObject: (documentObject) => ('openapiObject' in documentObject ? declareProblemMediaType(documentObject.openapiObject) : documentObject.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  for (const schema of [Problem, Job, JobSubmit, Schedule, ScheduleCreate, SchedulePatch]) app.addSchema(schema);
+  for (const schema of [Problem, Job, JobSubmit, SubmittedJob, Schedule, ScheduleCreate, SchedulePatch]) app.addSchema(schema);
   installAuth(app, deps.authenticate ?? ((credential) => deps.identity.authenticate(credential)));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   const audit = createAuditor(deps.pool, deps.logger);
@@ -221,7 +224,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   identityRoutes(app, deps.identity, audit);
   const submitPolicy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
-  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, submitPolicy });
+  const workerStaleMs = deps.workerStaleMs ?? 45_000;
+  const tasks = createTaskService({ db: deps.pool, workerStaleMs });
+  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, submitPolicy, tasks });
+  taskRoutes(app, { tasks });
+  tenantSettingsRoutes(app, { pool: deps.pool, audit });
   scheduleRoutes(app, deps.pool, audit, liveEvents, submitPolicy);
   queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? 45_000, liveEvents });
   auditRoutes(app, deps.pool);

@@ -14,6 +14,8 @@ import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 import { Job, JobSubmit, jobView } from '../schemas/jobs.js';
+import type { TaskService } from '../../engine/task-service.js';
+import { TaskWarning } from './tasks.js';
 
 /** Dependencies of the job routes. */
 export interface JobRouteDeps {
@@ -23,7 +25,12 @@ export interface JobRouteDeps {
   liveEvents: EventSink;
   /** Tasks refused, built-in payloads checked at submit time. @defaultValue {@link DEFAULT_SUBMIT_POLICY} */
   submitPolicy?: SubmitPolicy;
+  /** Which tasks live workers handle: a submit for another one is answered with a warning (or refused, per tenant). */
+  tasks: TaskService;
 }
+
+/** A submitted job, with what the submit should know (a task no live worker handles). */
+export const SubmittedJob = Type.Object({ ...Job.properties, warnings: Type.Optional(Type.Array(TaskWarning)) }, { $id: 'SubmittedJob' });
 
 const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level: Type.String(), message: Type.String(), fields: Type.Unknown(), at: Type.String() });
@@ -53,12 +60,13 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
       description: 'An `Idempotency-Key` header (or `idempotencyKey` in the body) returns the existing job for a repeated key (200 instead of 201); the same key with a different task, queue, payload, priority or maxAttempts is a 422 `IDEMPOTENCY_CONFLICT`.',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
       body: Type.Ref('JobSubmit'),
-      response: { 200: Type.Ref('Job'), 201: Type.Ref('Job'), ...problemResponses, 422: Type.Ref('Problem') },
+      response: { 200: Type.Ref('SubmittedJob'), 201: Type.Ref('SubmittedJob'), ...problemResponses, 422: Type.Ref('Problem') },
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
     const spec = { ...(request.body as JobSpec) };
     await check(principal.tenantId, [spec], null);
+    const warnings = await deps.tasks.check(principal.tenantId, [{ pointer: '', task: spec.task }]);
     const headerKey = request.headers['idempotency-key'];
     if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
     const traceParent = requestTraceParent(request);
@@ -75,7 +83,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     const view = jobView(row);
     if (submitted.created) await deps.audit(request, { action: 'job.submit', targetType: 'job', targetId: row.id, after: view });
     void reply.header('location', `/api/v1/jobs/${row.id}`);
-    return reply.code(submitted.created ? 201 : 200).send(view);
+    return reply.code(submitted.created ? 201 : 200).send(warnings.length > 0 ? { ...view, warnings } : view);
   });
 
   r.post('/api/v1/jobs/batch', {
@@ -84,16 +92,21 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
       tags: ['jobs'],
       summary: 'Submit up to 1,000 jobs in one request (one transaction per 1,000)',
       body: Type.Object({ jobs: Type.Array(Type.Ref('JobSubmit'), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ jobs: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), created: Type.Boolean() })) }), ...problemResponses },
+      response: {
+        201: Type.Object({ jobs: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), created: Type.Boolean() })), warnings: Type.Optional(Type.Array(TaskWarning)) }),
+        ...problemResponses,
+        422: Type.Ref('Problem'),
+      },
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
     await check(principal.tenantId, request.body.jobs as JobSpec[], '/jobs');
+    const warnings = await deps.tasks.check(principal.tenantId, (request.body.jobs as JobSpec[]).map((job, i) => ({ pointer: `/jobs/${i}`, task: job.task })));
     const traceParent = requestTraceParent(request);
     const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal), ...(traceParent ? { traceParent } : {}) });
     const answer = jobs.map((j) => ({ id: j.id, status: j.status, created: j.created }));
     await deps.audit(request, { action: 'job.submit_batch', targetType: 'job', after: { count: answer.length, ids: answer.filter((j) => j.created).map((j) => j.id) } });
-    return reply.code(201).send({ jobs: answer });
+    return reply.code(201).send(warnings.length > 0 ? { jobs: answer, warnings } : { jobs: answer });
   });
 
   r.get('/api/v1/jobs', {
