@@ -1,7 +1,8 @@
 /**
- * The dashboard says when nothing will run a job (issue 11 §2), in Chromium against a real
- * `jobplane start` process: the job page of a waiting job whose task no live worker handles says
- * so, and the submit form offers `shell` only while a live worker announces it.
+ * What the dashboard says about waiting work, in Chromium against a real `jobplane start`
+ * process: the job page of a waiting job whose task no live worker handles says so, the submit
+ * form offers `shell` only while a live worker announces it (issue 11 §2), and a back-dated job
+ * does not blow up the overview's start latency (§4.5).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -62,6 +63,20 @@ test('the submit form offers the shell task only while a live worker runs it', a
   await page.reload();
   await page.locator('datalist option[value="shell"]').waitFor({ state: 'attached' });
   assert.ok((await options()).includes('custom-report'), 'tasks live workers announce are offered too');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a job back-dated to 2020 does not turn the overview's start latency into hours", async () => {
+  const { context, page, errors } = await loggedInPage(browser, server.url, 'admin', PASSWORD);
+  const job = await call<{ id: string }>('POST', '/api/v1/jobs', { task: 'noop', runAt: '2020-01-01T00:00:00Z' });
+  await page.goto(`${server.url}/jobs/${job.id}`);
+  await page.locator('.badge', { hasText: 'completed' }).first().waitFor({ timeout: 15_000 });
+  await page.goto(`${server.url}/`);
+  const chart = page.getByRole('img', { name: /^Time from due to started/ });
+  await chart.waitFor();
+  const summary = (await chart.getAttribute('aria-label')) ?? '';
+  assert.match(summary, /: \d+ ms on average over 1 starts/, summary);
   assert.deepEqual(errors, []);
   await context.close();
 });

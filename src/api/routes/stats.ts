@@ -37,7 +37,7 @@ const Stats = Type.Object({
       completed: Count,
       failed: Count,
       started: Type.Integer({ minimum: 0, description: 'Jobs whose latest attempt started in the bucket.' }),
-      latencyAvgMs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Mean enqueue→start latency (started_at - run_at) of the jobs started in the bucket; null if none.' }),
+      latencyAvgMs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Mean enqueue→start latency (started_at - max(run_at, created_at): a job back-dated before its submit waits from the submit) of the jobs started in the bucket; null if none.' }),
       latencyP95Ms: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: '95th percentile of the same; null if none.' }),
     }),
   ),
@@ -57,7 +57,7 @@ export function statsRoutes(app: FastifyInstance, pool: Pool): void {
       description:
         `Counts of the caller's tenant by status, and the window cut into about ${TARGET_BUCKETS} equal buckets ` +
         '(aligned to multiples of the bucket width, so repeated reads line up) with the jobs completed, failed and ' +
-        'started in each and their enqueue→start latency (started_at - run_at; mean and 95th percentile, ms). ' +
+        'started in each and their enqueue→start latency (started_at - max(run_at, created_at); mean and 95th percentile, ms). ' +
         `Approximation: to keep the read cheap on a large table only jobs created at most ${LOOKBACK_HOURS} hours before ` +
         'the window starts are looked at (job ids are time-ordered, so this is a primary-key range); a job that waited ' +
         'or ran longer than that before finishing in the window, or a manual retry of an older job, is not counted. ' +
