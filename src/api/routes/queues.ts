@@ -3,10 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Pool } from '../../db/pool.js';
-import { queueStats, type QueueStats } from '../../db/queries/job-admin.js';
-import { listQueueSettings, type QueueSettings } from '../../db/queries/queues.js';
 import { listLiveWorkers } from '../../db/queries/workers.js';
-import { changeQueue } from '../../engine/queue-service.js';
+import { changeQueue, listQueues, type QueueSettings, type QueueStats } from '../../engine/queue-service.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
@@ -40,14 +38,11 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
 
   r.get('/api/v1/queues', {
     config: { permission: 'queues:read' },
-    schema: { tags: ['queues'], summary: 'Queues with job counts by status and recent throughput', response: { 200: Type.Object({ queues: Type.Array(Queue) }), ...problemResponses } },
+    schema: { tags: ['queues'], summary: 'Queues with job counts by status and recent throughput', description: 'A queue is listed while it has jobs, or is paused or has a concurrency limit (a paused empty queue is listed with no jobs; resumed with no limit and no jobs, it is gone).', response: { 200: Type.Object({ queues: Type.Array(Queue) }), ...problemResponses } },
   }, async (request) => {
     const { tenantId } = principalOf(request);
-    const [stats, settings] = await Promise.all([queueStats(pool, tenantId, THROUGHPUT_WINDOW_MS), listQueueSettings(pool, tenantId)]);
-    const names = [...new Set([...stats.map((s) => s.queue), ...settings.map((s) => s.name)])].sort();
-    return {
-      queues: names.map((name) => queueView(name, settings.find((s) => s.name === name), stats.find((s) => s.queue === name))),
-    };
+    const queues = await listQueues(pool, tenantId, THROUGHPUT_WINDOW_MS);
+    return { queues: queues.map((q) => queueView(q.name, q.settings, q.stats)) };
   });
 
   const change = (action: string, summary: string, body: ReturnType<typeof Type.Object> | null, toChange: (b: { limit?: number | null }) => { paused?: boolean; concurrencyLimit?: number | null }) =>

@@ -2,7 +2,8 @@
  * What the dashboard says about waiting work, in Chromium against a real `jobplane start`
  * process: the job page of a waiting job whose task no live worker handles says so, the submit
  * form offers `shell` only while a live worker announces it (issue 11 §2), and a back-dated job
- * does not blow up the overview's start latency (§4.5).
+ * does not blow up the overview's start latency (§4.5), and an empty queue paused and resumed
+ * leaves no ghost behind (§4.9).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -77,6 +78,23 @@ test("a job back-dated to 2020 does not turn the overview's start latency into h
   await chart.waitFor();
   const summary = (await chart.getAttribute('aria-label')) ?? '';
   assert.match(summary, /: \d+ ms on average over 1 starts/, summary);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('an empty queue paused is listed as paused with no jobs, and resuming it on the queues page removes it', async () => {
+  const { context, page, errors } = await loggedInPage(browser, server.url, 'admin', PASSWORD);
+  await call('POST', '/api/v1/queues/empty-ghost/pause');
+  await page.goto(`${server.url}/queues`);
+  const row = page.locator('tr[data-queue="empty-ghost"]');
+  await row.locator('.badge', { hasText: 'paused' }).waitFor();
+  await row.getByRole('button', { name: 'Resume queue empty-ghost' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Resume queue' }).click();
+  await page.getByRole('status').filter({ hasText: 'Queue empty-ghost resumed.' }).waitFor();
+  await row.waitFor({ state: 'detached' });
+  await page.reload();
+  await page.getByRole('table', { name: 'Queues' }).or(page.getByText(/no queues/i)).first().waitFor();
+  assert.equal(await row.count(), 0, 'no ghost queue after a reload either');
   assert.deepEqual(errors, []);
   await context.close();
 });
