@@ -7,7 +7,9 @@ import tseslint from 'typescript-eslint';
  * Lint rules double as architecture rules (DESIGN §7):
  * - only src/db may import the pg driver (SQL lives in one layer);
  * - src/core is pure: no I/O modules, no process, no clocks;
- * - src/worker never imports src/api.
+ * - src/worker never imports src/api;
+ * - src/api reaches the database only through engine services: it imports no value from src/db
+ *   (types such as `Pool`, handed on to the services, are allowed).
  */
 export default tseslint.config(
   {
@@ -73,6 +75,16 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [{ name: 'pg', message: 'SQL and the pg driver live in src/db only.' }],
         patterns: [{ group: ['../api/*', '../../api/*'], message: 'The worker runtime never imports the API.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/api/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['../db/*', '../../db/*', '../../../db/*'], allowTypeImports: true, message: 'Routes reach the database only through engine services (src/engine).' },
+        ],
       }],
     },
   },

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../core/deps.js';
-import { uuidv7 } from '../db/ids.js';
+import { uuidv7 } from '../engine/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
 import type { EventSink } from '../core/events.js';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/deps.js';
-import { uuidv7 } from '../db/ids.js';
+import { uuidv7 } from '../engine/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Metrics } from '../server/metrics.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';

@@ -3,6 +3,7 @@
  * a submit for a task none of them handles gets: a warning, or — with the tenant's `strictTasks`
  * setting — a 422 TASK_UNKNOWN. Without this, such a job sits queued forever without a word.
  */
+import { TASK_PATTERN } from '../core/validate.js';
 import type { Queryable } from '../db/pool.js';
 import { findUnhandledTasks, listLiveTasks } from '../db/queries/tasks.js';
 import { AppError } from '../errors/index.js';
@@ -51,11 +52,13 @@ export function createTaskService(options: { db: Queryable; workerStaleMs: numbe
   return {
     list: (tenantId) => listLiveTasks(db, tenantId, workerStaleMs),
     async check(tenantId, uses) {
-      if (uses.length === 0) return [];
-      const { strictTasks, unhandled } = await findUnhandledTasks(db, tenantId, [...new Set(uses.map((u) => u.task))], workerStaleMs);
+      // A task that is not a valid name is refused by the job's own validation, with its own message.
+      const named = uses.filter((u) => typeof u.task === 'string' && TASK_PATTERN.test(u.task));
+      if (named.length === 0) return [];
+      const { strictTasks, unhandled } = await findUnhandledTasks(db, tenantId, [...new Set(named.map((u) => u.task))], workerStaleMs);
       if (unhandled.length === 0) return [];
       if (strictTasks) {
-        const errors = uses.filter((u) => unhandled.includes(u.task)).map((u) => ({ pointer: `${u.pointer}/task`, message: unhandledTaskMessage(u.task) }));
+        const errors = named.filter((u) => unhandled.includes(u.task)).map((u) => ({ pointer: `${u.pointer}/task`, message: unhandledTaskMessage(u.task) }));
         throw new AppError('TASK_UNKNOWN', `${errors[0]!.message}; this tenant refuses jobs for tasks no live worker handles (strictTasks)`, { errors });
       }
       return unhandled.map((task) => ({ code: 'TASK_UNKNOWN', message: unhandledTaskMessage(task), task }));

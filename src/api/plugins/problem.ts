@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../core/deps.js';
-import { databaseFault } from '../../db/pool.js';
+import { databaseFault } from '../../engine/database-status.js';
 import { AppError, type FieldError } from '../../errors/index.js';
 
 /** Send an AppError as RFC 9457 problem JSON. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { pendingMigrations } from '../../db/migrator.js';
+import { pendingMigrations } from '../../engine/database-status.js';
 import type { Pool } from '../../db/pool.js';
 import type { DatabaseState } from '../../engine/database-health.js';
 

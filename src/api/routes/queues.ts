@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Pool } from '../../db/pool.js';
-import { listLiveWorkers } from '../../db/queries/workers.js';
+import { listWorkers } from '../../engine/worker-directory.js';
 import { changeQueue, listQueues, type QueueSettings, type QueueStats } from '../../engine/queue-service.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -89,7 +89,7 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
       },
     },
   }, async (request) => {
-    const rows = await listLiveWorkers(pool, principalOf(request).tenantId, options.workerStaleMs);
+    const rows = await listWorkers(pool, principalOf(request).tenantId, options.workerStaleMs);
     const now = Date.now();
     return {
       workers: rows.map((w) => ({

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { STATS_LOOKBACK_MS, STATS_WINDOW_MAX_MINUTES, STATS_WINDOW_MIN_MINUTES, TARGET_BUCKETS } from '../../core/stats.js';
 import type { Pool } from '../../db/pool.js';
-import { overviewStats } from '../../db/queries/stats.js';
+import { readOverview } from '../../engine/stats-service.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
 
@@ -68,7 +68,7 @@ export function statsRoutes(app: FastifyInstance, pool: Pool): void {
   }, async (request) => {
     const { tenantId } = principalOf(request);
     const windowMinutes = request.query.windowMinutes ?? DEFAULT_WINDOW_MINUTES;
-    const stats = await overviewStats(pool, tenantId, windowMinutes);
+    const stats = await readOverview(pool, tenantId, windowMinutes);
     return {
       windowMinutes,
       from: new Date(stats.plan.fromMs).toISOString(),
