@@ -9,7 +9,8 @@ import tseslint from 'typescript-eslint';
  * - src/core is pure: no I/O modules, no process, no clocks;
  * - src/worker never imports src/api;
  * - src/api reaches the database only through engine services: it imports no value from src/db
- *   (types such as `Pool`, handed on to the services, are allowed).
+ *   (types such as `Pool`, handed on to the services, are allowed);
+ * - src/api never imports src/server (the process wires the app: server → api, not back).
  */
 export default tseslint.config(
   {
@@ -84,6 +85,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [
           { group: ['../db/*', '../../db/*', '../../../db/*'], allowTypeImports: true, message: 'Routes reach the database only through engine services (src/engine).' },
+          { group: ['../server/*', '../../server/*', '../../../server/*'], message: 'src/server builds the process and hands the API what it needs (AppDeps); the API never imports it.' },
         ],
       }],
     },

@@ -10,8 +10,7 @@ import { EventHub } from '../engine/event-hub.js';
 import { EventPublisher } from '../engine/events.js';
 import type { JobProducer } from '../engine/producer.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
-import type { Metrics } from '../server/metrics.js';
-import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
+import { metricsRoutes, recordRequestDurations, type HttpMetrics } from './routes/metrics.js';
 import { createAuditor } from './plugins/audit.js';
 import { DEFAULT_HTTP_TIMEOUTS, limitConnectionsPerAddress, problemClientErrorHandler, timeoutServerOptions, trustProxyOption } from './plugins/http-limits.js';
 import { installAuth, type Authenticator } from './plugins/auth.js';
@@ -49,7 +48,7 @@ export interface AppDeps {
   authenticate?: Authenticator;
   logger: Logger;
   /** Prometheus metrics; when given, requests are timed (and /metrics serves them with `metricsToken`). */
-  metrics?: Metrics;
+  metrics?: HttpMetrics;
   /**
    * Serve /metrics on this app to `Authorization: Bearer <metricsToken>` (others get 401). Null:
    * no /metrics route here (404), since the metrics name every tenant's queues; the operations

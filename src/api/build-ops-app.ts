@@ -2,17 +2,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/deps.js';
 import { uuidv7 } from '../engine/ids.js';
 import type { Pool } from '../db/pool.js';
-import type { Metrics } from '../server/metrics.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
 import { requestLogFields } from './plugins/request-log.js';
 import { healthRoutes, type HealthState, type Readiness } from './routes/health.js';
-import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
+import { metricsRoutes, recordRequestDurations, type HttpMetrics } from './routes/metrics.js';
 
 /** What the operations listener needs; it opens nothing itself. */
 export interface OpsAppDeps {
   pool: Pool;
   logger: Logger;
-  metrics: Metrics;
+  metrics: HttpMetrics;
   /** Why this process is not ready beyond the database (e.g. it is draining), or null. */
   readiness?: Readiness;
   /** The process's database health monitor: /readyz answers a lost database at once. */

@@ -1,7 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors/index.js';
-import type { Metrics } from '../../server/metrics.js';
+
+/**
+ * What the HTTP apps need of the process's metrics (the process builds them: `src/server/metrics.ts`
+ * satisfies this). Declared here so that the API depends on no layer above it.
+ */
+export interface HttpMetrics {
+  /** The registry /metrics serves. */
+  registry: { contentType: string; metrics(): Promise<string> };
+  /** Request durations in seconds, by method, route and status. */
+  httpDuration: { observe(labels: { method: string; route: string; status: string }, seconds: number): void };
+  /** Counts of parked remote-worker long-polls, summed into a gauge at scrape time (one source per API app). */
+  remoteClaimsWaiting: Set<() => number>;
+}
 
 /** Options for {@link metricsRoutes}. */
 export interface MetricsRouteOptions {
@@ -14,7 +26,7 @@ export interface MetricsRouteOptions {
 }
 
 /** Record every request's duration (except scrapes) in the `jobplane_http_request_duration_seconds` histogram. */
-export function recordRequestDurations(app: FastifyInstance, metrics: Metrics): void {
+export function recordRequestDurations(app: FastifyInstance, metrics: HttpMetrics): void {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (route === '/metrics') return;
@@ -27,7 +39,7 @@ export function recordRequestDurations(app: FastifyInstance, metrics: Metrics): 
  * api's port this route exists only with a token (build-app.ts); the operations listener serves
  * it openly.
  */
-export function metricsRoutes(app: FastifyInstance, metrics: Metrics, options: MetricsRouteOptions = {}): void {
+export function metricsRoutes(app: FastifyInstance, metrics: HttpMetrics, options: MetricsRouteOptions = {}): void {
   const token = options.token ?? null;
   const expected = token === null ? null : digest(token);
   app.get('/metrics', {
