@@ -1,12 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 
+/** Options of the demo routes. */
+export interface DemoRouteOptions {
+  /** @defaultValue Math.random */
+  random?: () => number;
+}
+
 /**
  * `/demo/echo` (only with `jobplane start --demo`): a target for the demo's http jobs, served by
  * the api role itself so the demo needs nothing else. `?delayMs=` waits (at most 5 s) and
  * `?failRate=` (0..1) answers 503 that often, so a demo job fails and retries now and then.
  */
-export function demoRoutes(app: FastifyInstance, random: () => number = Math.random): void {
+export async function demoRoutes(app: FastifyInstance, { random = Math.random }: DemoRouteOptions = {}): Promise<void> {
   const Query = Type.Object(
     { delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 5000 })), failRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })) },
     { additionalProperties: false },

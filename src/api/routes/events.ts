@@ -61,7 +61,7 @@ const STREAM_DESCRIPTION = [
 ].join(' ');
 
 /** `GET /api/v1/events` (tenant-wide, filterable) and `GET /api/v1/jobs/:id/events` (one job). */
-export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): void {
+export async function eventRoutes(app: FastifyInstance, options: EventRouteOptions): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 1000;

@@ -24,8 +24,15 @@ const FailureGroup = Type.Object({
 const Since = Type.String({ format: 'date-time', description: 'jobs created at or after (RFC 3339); default 7 days ago' });
 const Name = Type.String({ minLength: 1, maxLength: 128 });
 
+/** Dependencies of the failure routes. */
+export interface FailureRouteDeps {
+  pool: Pool;
+  audit: Auditor;
+  liveEvents: EventSink;
+}
+
 /** /api/v1/failures: failed jobs grouped by task and error, and "retry all in this group". */
-export function failureRoutes(app: FastifyInstance, deps: { pool: Pool; audit: Auditor; liveEvents: EventSink }): void {
+export async function failureRoutes(app: FastifyInstance, deps: FailureRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/failures', {

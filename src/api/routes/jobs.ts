@@ -36,7 +36,7 @@ const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Typ
 const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level: Type.String(), message: Type.String(), fields: Type.Unknown(), at: Type.String() });
 
 /** /api/v1/jobs: submit, list, read, cancel, retry, reschedule, logs. */
-export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
+export async function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
   const policy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { AppError } from '../../errors/index.js';
 
 /**
@@ -17,6 +18,7 @@ export interface HttpMetrics {
 
 /** Options for {@link metricsRoutes}. */
 export interface MetricsRouteOptions {
+  metrics: HttpMetrics;
   /**
    * A secret Prometheus sends as `Authorization: Bearer <token>`; without it (or with another)
    * the answer is 401. Null serves /metrics to anyone, for the operations listener, which lives
@@ -25,21 +27,22 @@ export interface MetricsRouteOptions {
   token?: string | null;
 }
 
-/** Record every request's duration (except scrapes) in the `jobplane_http_request_duration_seconds` histogram. */
-export function recordRequestDurations(app: FastifyInstance, metrics: HttpMetrics): void {
+/** Record every request's duration (except scrapes) in the `jobplane_http_request_duration_seconds` histogram. Not encapsulated. */
+export const requestDurationsPlugin = fp<{ metrics: HttpMetrics }>(async (app, { metrics }) => {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (route === '/metrics') return;
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-}
+}, { name: 'jobplane-request-durations' });
 
 /**
  * Serve /metrics in Prometheus text format. The metrics name every tenant's queues, so on the
  * api's port this route exists only with a token (build-app.ts); the operations listener serves
  * it openly.
  */
-export function metricsRoutes(app: FastifyInstance, metrics: HttpMetrics, options: MetricsRouteOptions = {}): void {
+export async function metricsRoutes(app: FastifyInstance, options: MetricsRouteOptions): Promise<void> {
+  const { metrics } = options;
   const token = options.token ?? null;
   const expected = token === null ? null : digest(token);
   app.get('/metrics', {

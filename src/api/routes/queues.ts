@@ -32,8 +32,19 @@ function queueView(name: string, settings: QueueSettings | undefined, stats?: Qu
   };
 }
 
+/** Dependencies of the queue and worker routes. */
+export interface QueueRouteDeps {
+  pool: Pool;
+  audit: Auditor;
+  /** A worker whose heartbeat is older than this is not listed. */
+  workerStaleMs: number;
+  liveEvents: EventSink;
+}
+
 /** /api/v1/queues (counts, throughput, pause/resume, concurrency) and /api/v1/workers. */
-export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, options: { workerStaleMs: number; liveEvents: EventSink }): void {
+export async function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): Promise<void> {
+  const { pool, audit } = deps;
+  const options = deps;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/queues', {

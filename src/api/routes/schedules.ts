@@ -45,8 +45,18 @@ function timingOfSpec(spec: unknown): { cron: string | null; intervalMs: number 
   };
 }
 
+/** Dependencies of the schedule routes. */
+export interface ScheduleRouteDeps {
+  pool: Pool;
+  audit: Auditor;
+  liveEvents: EventSink;
+  /** @defaultValue {@link DEFAULT_SUBMIT_POLICY} */
+  submitPolicy?: SubmitPolicy;
+}
+
 /** /api/v1/schedules: CRUD, pause/resume, trigger now, preview, runs. */
-export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, liveEvents: EventSink, submitPolicy: SubmitPolicy = DEFAULT_SUBMIT_POLICY): void {
+export async function scheduleRoutes(app: FastifyInstance, deps: ScheduleRouteDeps): Promise<void> {
+  const { pool, audit, liveEvents, submitPolicy = DEFAULT_SUBMIT_POLICY } = deps;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   /** The job template a schedule will fire is checked like a submit, now rather than at every fire. */
   const checkTemplate = (tenantId: string, task: unknown, payload: unknown): Promise<void> => checkSubmission(pool, tenantId, [{ pointer: '', task, payload }], submitPolicy);

@@ -45,8 +45,13 @@ const Stats = Type.Object({
 
 const LOOKBACK_HOURS = STATS_LOOKBACK_MS / 3_600_000;
 
+/** Dependencies of the stats route. */
+export interface StatsRouteDeps {
+  pool: Pool;
+}
+
 /** /api/v1/stats: counts and time series for the dashboard's overview. */
-export function statsRoutes(app: FastifyInstance, pool: Pool): void {
+export async function statsRoutes(app: FastifyInstance, { pool }: StatsRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/stats', {

@@ -18,7 +18,7 @@ export interface TaskRouteDeps {
 }
 
 /** GET /api/v1/tasks: the tasks the tenant's live workers announced. */
-export function taskRoutes(app: FastifyInstance, deps: TaskRouteDeps): void {
+export async function taskRoutes(app: FastifyInstance, deps: TaskRouteDeps): Promise<void> {
   app.withTypeProvider<TypeBoxTypeProvider>().get('/api/v1/tasks', {
     config: { permission: 'workers:read' },
     schema: {

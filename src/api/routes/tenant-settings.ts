@@ -18,7 +18,7 @@ export interface TenantSettingsRouteDeps {
 }
 
 /** /api/v1/settings: the caller's tenant's settings (read by members, changed by admins). */
-export function tenantSettingsRoutes(app: FastifyInstance, deps: TenantSettingsRouteDeps): void {
+export async function tenantSettingsRoutes(app: FastifyInstance, deps: TenantSettingsRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/api/v1/settings', {
     config: { permission: 'jobs:read' },
