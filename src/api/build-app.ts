@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Logger } from '../core/deps.js';
+import { systemClock, type Clock, type Logger } from '../core/deps.js';
 import { uuidv7 } from '../engine/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
@@ -50,6 +50,8 @@ export interface AppDeps {
   /** Replaces `identity.authenticate` (tests use fixed principals). */
   authenticate?: Authenticator;
   logger: Logger;
+  /** What routes read the time from (event stamps, heartbeat ages, failure windows). @defaultValue the system clock */
+  clock?: Clock;
   /** Prometheus metrics; when given, requests are timed (and /metrics serves them with `metricsToken`). */
   metrics?: HttpMetrics;
   /**
@@ -212,6 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditPlugin, { pool: deps.pool, logger: deps.logger });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   const { pool, liveEvents, audit } = { ...deps, audit: app.audit };
+  const clock = deps.clock ?? systemClock;
   const workerStaleMs = deps.workerStaleMs ?? 45_000;
   const submitPolicy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
   const tasks = createTaskService({ db: pool, workerStaleMs });
@@ -228,19 +231,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(identityRoutes, { identity: deps.identity, audit });
-  await app.register(jobRoutes, { pool, producer: deps.producer, audit, liveEvents, submitPolicy, tasks });
+  await app.register(jobRoutes, { pool, producer: deps.producer, audit, liveEvents, submitPolicy, tasks, clock });
   await app.register(taskRoutes, { tasks });
   await app.register(tenantSettingsRoutes, { pool, audit });
-  await app.register(scheduleRoutes, { pool, audit, liveEvents, submitPolicy });
-  await app.register(queueRoutes, { pool, audit, workerStaleMs, liveEvents });
+  await app.register(scheduleRoutes, { pool, audit, liveEvents, submitPolicy, clock });
+  await app.register(queueRoutes, { pool, audit, workerStaleMs, liveEvents, clock });
   await app.register(auditRoutes, { pool });
   await app.register(statsRoutes, { pool });
-  await app.register(failureRoutes, { pool, audit, liveEvents });
+  await app.register(failureRoutes, { pool, audit, liveEvents, clock });
   await app.register(secretRoutes, { secrets: deps.secrets ?? createSecretService({ pool, logger: deps.logger }), audit });
   await app.register(remoteWorkerRoutes, { service: deps.remoteWorkers });
   await app.register(eventRoutes, {
     pool,
     hub: deps.eventHub,
+    clock,
     // A ping more often than the idle timeout, however short that was configured.
     heartbeatMs: Math.min(15_000, Math.max(500, Math.floor(idleTimeoutMs / 2))),
     ...(deps.maxEventStreams ? { maxStreams: deps.maxEventStreams } : {}),
@@ -251,7 +255,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const onClose = deps.onClose;
     app.addHook('onClose', () => onClose());
   }
-  if (deps.demo) await app.register(demoRoutes);
+  if (deps.demo) await app.register(demoRoutes, { clock });
   await app.register(dashboardRoutes, { dir: deps.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : deps.dashboardDir });
   return app;
 }

@@ -18,6 +18,7 @@ import {
 } from '../db/queries/job-admin.js';
 import type { JobRow } from '../db/queries/job-rows.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
+import { systemClock, type Clock } from '../core/deps.js';
 
 /** A change to a job, with the row before and after (for the audit log). */
 export interface JobChange {
@@ -62,7 +63,7 @@ export async function readJob(db: Queryable, actor: Actor, id: string): Promise<
  * that fires the handler's AbortSignal (the lease is revoked after the grace period if the
  * handler does not stop). Cancelling a cancelled job is a no-op; finished jobs cannot be.
  */
-export async function cancelJob(db: Queryable, actor: Actor, id: string): Promise<JobChange> {
+export async function cancelJob(db: Queryable, actor: Actor, id: string, clock: Clock = systemClock): Promise<JobChange> {
   return withTransaction(db, async (tx) => {
     const before = await requireJob(tx, actor, id, true);
     switch (before.status) {
@@ -73,7 +74,7 @@ export async function cancelJob(db: Queryable, actor: Actor, id: string): Promis
           kind: 'cancelled',
           message: `cancelled${actor.name ? ` by ${actor.name}` : ''} before it ran`,
           workerId: null,
-          at: new Date().toISOString(),
+          at: new Date(clock.nowMs()).toISOString(),
         });
         return { before, after, changed: true };
       }

@@ -9,6 +9,7 @@ import type { Queryable } from '../db/pool.js';
 import { invalidField } from '../errors/index.js';
 import { notifyEvents } from '../db/queries/events.js';
 import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import { systemClock, type Clock } from '../core/deps.js';
 
 /** Who submits, for whom. */
 export interface SubmitContext {
@@ -20,6 +21,8 @@ export interface SubmitContext {
   traceParent?: string | null;
   /** Payload limits. */
   limits?: JsonLimits;
+  /** Stamps the jobs' live events. @defaultValue the system clock */
+  clock?: Clock;
 }
 
 /** What submitting one job returns. */
@@ -119,13 +122,13 @@ export async function addJobs(
   await notifyNewJobs(db);
   // Inside the caller's transaction, so the events are delivered at its commit (and never if it
   // rolls back). The commit-lock cost of NOTIFY is already paid for the wake-up above.
-  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted)));
+  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted, (context.clock ?? systemClock).nowMs())));
   return submitted;
 }
 
 /** Events for the rows of a submission that created a job (not those matched by idempotency key). */
-export function insertedEvents(rows: readonly NewJobRow[], submitted: readonly SubmittedJob[]): PlaneEvent[] {
-  const at = new Date().toISOString();
+export function insertedEvents(rows: readonly NewJobRow[], submitted: readonly SubmittedJob[], nowMs: number = systemClock.nowMs()): PlaneEvent[] {
+  const at = new Date(nowMs).toISOString();
   const events: PlaneEvent[] = [];
   submitted.forEach((job, i) => {
     const row = rows[i]!;

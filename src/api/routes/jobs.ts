@@ -16,6 +16,7 @@ import { IdParams, problemResponses } from '../schemas/common.js';
 import { Job, JobSubmit, jobView } from '../schemas/jobs.js';
 import type { TaskService } from '../../engine/task-service.js';
 import { TaskWarning } from './tasks.js';
+import type { Clock } from '../../core/deps.js';
 
 /** Dependencies of the job routes. */
 export interface JobRouteDeps {
@@ -27,6 +28,8 @@ export interface JobRouteDeps {
   submitPolicy?: SubmitPolicy;
   /** Which tasks live workers handle: a submit for another one is answered with a warning (or refused, per tenant). */
   tasks: TaskService;
+  /** Stamps the events of job actions, and is the actions' own clock. */
+  clock: Clock;
 }
 
 /** A submitted job, with what the submit should know (a task no live worker handles). */
@@ -47,7 +50,7 @@ export async function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): Promi
   const audited = async (request: FastifyRequest, action: string, change: JobChange) => {
     const after = jobView(change.after);
     if (!change.changed) return after;
-    deps.liveEvents.publish([jobEvent(change.after, new Date().toISOString())]);
+    deps.liveEvents.publish([jobEvent(change.after, new Date(deps.clock.nowMs()).toISOString())]);
     await deps.audit(request, { action, targetType: 'job', targetId: change.after.id, before: jobView(change.before), after });
     return after;
   };
@@ -141,7 +144,7 @@ export async function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): Promi
   r.post('/api/v1/jobs/:id/cancel', {
     config: { permission: 'jobs:write' },
     schema: { tags: ['jobs'], summary: 'Cancel a job (queued: at once; running: the handler is asked to stop)', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') } },
-  }, async (request) => audited(request, 'job.cancel', await cancelJob(deps.pool, actor(principalOf(request)), request.params.id)));
+  }, async (request) => audited(request, 'job.cancel', await cancelJob(deps.pool, actor(principalOf(request)), request.params.id, deps.clock)));
 
   r.post('/api/v1/jobs/:id/retry', {
     config: { permission: 'jobs:write' },

@@ -8,6 +8,7 @@ import { changeQueue, listQueues, type QueueSettings, type QueueStats } from '..
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
+import type { Clock } from '../../core/deps.js';
 
 const THROUGHPUT_WINDOW_MS = 5 * 60_000;
 
@@ -39,6 +40,7 @@ export interface QueueRouteDeps {
   /** A worker whose heartbeat is older than this is not listed. */
   workerStaleMs: number;
   liveEvents: EventSink;
+  clock: Clock;
 }
 
 /** /api/v1/queues (counts, throughput, pause/resume, concurrency) and /api/v1/workers. */
@@ -67,7 +69,7 @@ export async function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): P
         const { name } = request.params;
         const { before, after } = await changeQueue(pool, { tenantId }, name, toChange(request.body ?? {}));
         const view = queueView(name, after);
-        options.liveEvents.publish([{ type: 'queue', tenantId, queue: name, action: action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'limit', at: new Date().toISOString() }]);
+        options.liveEvents.publish([{ type: 'queue', tenantId, queue: name, action: action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'limit', at: new Date(deps.clock.nowMs()).toISOString() }]);
         await audit(request, { action: `queue.${action}`, targetType: 'queue', targetId: name, before: before ? queueView(name, before) : null, after: view });
         return view;
       },
@@ -101,7 +103,7 @@ export async function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): P
     },
   }, async (request) => {
     const rows = await listWorkers(pool, principalOf(request).tenantId, options.workerStaleMs);
-    const now = Date.now();
+    const now = deps.clock.nowMs();
     return {
       workers: rows.map((w) => ({
         id: w.id, name: w.name, kind: w.kind, zone: w.zone, tasks: w.tasks, queues: w.queues, labels: w.labels ?? {}, concurrency: w.concurrency,
