@@ -7,7 +7,10 @@ import tseslint from 'typescript-eslint';
  * Lint rules double as architecture rules (docs/decisions.md #1, #2):
  * - only src/db may import the pg driver (SQL lives in one layer);
  * - src/core is pure: no I/O modules, no process, no clocks;
- * - src/worker never imports src/api.
+ * - src/worker never imports src/api;
+ * - src/api reaches the database only through engine services: it imports no value from src/db
+ *   (types such as `Pool`, handed on to the services, are allowed);
+ * - src/api never imports src/server (the process wires the app: server → api, not back).
  */
 export default tseslint.config(
   {
@@ -87,6 +90,19 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Inject a clock (src/core/deps.ts Clock) instead.' }],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'new Date() reads the wall clock: inject a clock (src/core/deps.ts Clock) and use new Date(clock.nowMs()).' }],
+    },
+  },
+  {
+    files: ['src/api/**/*.ts'],
+    rules: {
+      // Routes and plugins are Fastify plugins: async functions by contract, awaiting or not.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['../db/*', '../../db/*', '../../../db/*'], allowTypeImports: true, message: 'Routes reach the database only through engine services (src/engine).' },
+          { group: ['../server/*', '../../server/*', '../../../server/*'], message: 'src/server builds the process and hands the API what it needs (AppDeps); the API never imports it.' },
+        ],
+      }],
     },
   },
   {

@@ -4,7 +4,9 @@ import { buildApp } from '../src/api/build-app.js';
 import { silentLogger } from '../src/core/deps.js';
 import type { Pool } from '../src/db/pool.js';
 import type { Identity } from '../src/engine/auth/index.js';
+import type { EventHub } from '../src/engine/event-hub.js';
 import type { JobProducer } from '../src/engine/producer.js';
+import type { RemoteWorkerService } from '../src/engine/remote-workers.js';
 
 /** The OpenAPI document as committed (stable key order, trailing newline). */
 export async function renderOpenApi(): Promise<string> {
@@ -14,6 +16,9 @@ export async function renderOpenApi(): Promise<string> {
     producer: {} as JobProducer,
     identity: {} as Identity,
     logger: silentLogger,
+    liveEvents: { publish: () => undefined, flushed: () => Promise.resolve() },
+    eventHub: {} as EventHub,
+    remoteWorkers: { waiting: 0, close: () => Promise.resolve() } as unknown as RemoteWorkerService,
     authenticate: () => Promise.reject(new Error('not used')),
   });
   await app.ready();

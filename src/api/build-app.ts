@@ -1,21 +1,21 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Logger } from '../core/deps.js';
+import type { Clock, Logger } from '../core/deps.js';
 import { DEFAULT_SSE_HEARTBEAT_MS, DEFAULT_WORKER_STALE_MS } from '../core/defaults.js';
-import { uuidv7 } from '../db/ids.js';
+import { systemClock } from '../engine/clock.js';
+import { uuidv7 } from '../engine/ids.js';
 import type { Pool } from '../db/pool.js';
 import type { Identity } from '../engine/auth/index.js';
 import type { EventSink } from '../core/live-events.js';
-import { EventHub } from '../engine/event-hub.js';
-import { EventPublisher } from '../engine/event-publisher.js';
+import type { EventHub } from '../engine/event-hub.js';
+import type { RemoteWorkerService } from '../engine/remote-workers.js';
 import type { JobProducer } from '../engine/producer.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
-import type { Metrics } from '../server/metrics.js';
-import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
-import { createAuditor } from './plugins/audit.js';
-import { DEFAULT_HTTP_TIMEOUTS, limitConnectionsPerAddress, problemClientErrorHandler, timeoutServerOptions, trustProxyOption } from './plugins/http-limits.js';
-import { installAuth, type Authenticator } from './plugins/auth.js';
+import { metricsRoutes, requestDurationsPlugin, type HttpMetrics } from './routes/metrics.js';
+import { auditPlugin } from './plugins/audit.js';
+import { connectionCapPlugin, DEFAULT_HTTP_TIMEOUTS, problemClientErrorHandler, timeoutServerOptions, trustProxyOption } from './plugins/http-limits.js';
+import { authPlugin, type Authenticator } from './plugins/auth.js';
 import { auditRoutes } from './routes/audit.js';
 import { dashboardRoutes, DEFAULT_DASHBOARD_DIR } from './routes/dashboard.js';
 import { demoRoutes } from './routes/demo.js';
@@ -24,20 +24,26 @@ import { failureRoutes } from './routes/failures.js';
 import { statsRoutes } from './routes/stats.js';
 import { remoteWorkerRoutes } from './routes/remote-workers.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
-import { requestLogFields } from './plugins/request-log.js';
-import { installTracing } from './plugins/tracing.js';
+import { requestLogPlugin } from './plugins/request-log.js';
+import { tracingPlugin } from './plugins/tracing.js';
 import { installValidation } from './plugins/validation.js';
 import { healthRoutes, type HealthState, type Readiness } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
-import { Job, JobSubmit, jobRoutes } from './routes/jobs.js';
+import { Job, JobSubmit, jobRoutes, SubmittedJob } from './routes/jobs.js';
 import { DEFAULT_SUBMIT_POLICY, type SubmitPolicy } from '../engine/submit-checks.js';
 import { queueRoutes } from './routes/queues.js';
 import { scheduleRoutes } from './routes/schedules.js';
-import { secretRoutes } from './routes/secrets.js';
+import { SecretView, secretRoutes } from './routes/secrets.js';
+import { taskRoutes } from './routes/tasks.js';
+import { tenantSettingsRoutes } from './routes/tenant-settings.js';
+import { createTaskService } from '../engine/task-service.js';
 import { Problem } from './schemas/common.js';
 import { Schedule, ScheduleCreate, SchedulePatch } from './schemas/schedules.js';
 
-/** What the HTTP app needs; it opens nothing itself. */
+/**
+ * What the HTTP app needs; it opens nothing itself: the process builds and starts the services
+ * (`src/server/api-services.ts`) and passes them in.
+ */
 export interface AppDeps {
   pool: Pool;
   producer: JobProducer;
@@ -46,8 +52,10 @@ export interface AppDeps {
   /** Replaces `identity.authenticate` (tests use fixed principals). */
   authenticate?: Authenticator;
   logger: Logger;
+  /** What routes read the time from (event stamps, heartbeat ages, failure windows). @defaultValue the system clock */
+  clock?: Clock;
   /** Prometheus metrics; when given, requests are timed (and /metrics serves them with `metricsToken`). */
-  metrics?: Metrics;
+  metrics?: HttpMetrics;
   /**
    * Serve /metrics on this app to `Authorization: Bearer <metricsToken>` (others get 401). Null:
    * no /metrics route here (404), since the metrics name every tenant's queues; the operations
@@ -71,7 +79,11 @@ export interface AppDeps {
   /** Largest request body in bytes. @defaultValue 1 MiB */
   bodyLimit?: number;
   /** Where changes made through the API are announced (give the process's `EventPublisher`). */
-  liveEvents?: EventSink;
+  liveEvents: EventSink;
+  /** The process's event hub (started: it holds the LISTEN connection every event stream is fed from). */
+  eventHub: EventHub;
+  /** The remote-worker service behind /api/v1/worker (the app closes it on its way down: parked long-polls answer at once). */
+  remoteWorkers: RemoteWorkerService;
   /** SSE streams this process serves at once. @defaultValue 1000 */
   maxEventStreams?: number;
   /** SSE streams one tenant holds at once; null: half of maxEventStreams, at least 1. @defaultValue null */
@@ -167,20 +179,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Names (queues, secrets) may be 128 characters; the router's default cut-off is 100.
     routerOptions: { maxParamLength: 256 },
   });
-  limitConnectionsPerAddress(app.server, { maxPerAddress: deps.maxConnectionsPerAddress ?? 64, trustedProxies, logger: deps.logger });
-  installTracing(app);
+  // Registered in order and awaited: a plugin's hooks reach only the contexts created after it.
+  await app.register(connectionCapPlugin, { maxPerAddress: deps.maxConnectionsPerAddress ?? 64, trustedProxies, logger: deps.logger });
+  await app.register(tracingPlugin);
   installValidation(app);
   // JSON only: a text/plain body is a 415, not a string that fails validation later.
   app.removeContentTypeParser('text/plain');
-  app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
   // One line per request, with what an operator searches by: request id, tenant, actor, route.
-  app.addHook('onResponse', async (request, reply) => {
-    const fields = requestLogFields(request, reply);
-    if (QUIET_ROUTES.test(request.url)) deps.logger.debug(fields, 'request');
-    else deps.logger.info(fields, 'request');
-  });
+  await app.register(requestLogPlugin, { logger: deps.logger, quiet: QUIET_ROUTES });
   installProblemHandlers(app, deps.logger);
   await app.register(swagger, {
     openapi: {
@@ -205,46 +211,42 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     transformObject: (documentObject) => ('openapiObject' in documentObject ? declareProblemMediaType(documentObject.openapiObject) : documentObject.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  for (const schema of [Problem, Job, JobSubmit, Schedule, ScheduleCreate, SchedulePatch]) app.addSchema(schema);
-  installAuth(app, deps.authenticate ?? ((credential) => deps.identity.authenticate(credential)));
+  for (const schema of [Problem, Job, JobSubmit, SubmittedJob, Schedule, ScheduleCreate, SchedulePatch, SecretView]) app.addSchema(schema);
+  await app.register(authPlugin, { authenticate: deps.authenticate ?? ((credential) => deps.identity.authenticate(credential)) });
+  await app.register(auditPlugin, { pool: deps.pool, logger: deps.logger });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  const audit = createAuditor(deps.pool, deps.logger);
-  let liveEvents = deps.liveEvents;
-  if (!liveEvents) {
-    const own = new EventPublisher(deps.pool, { logger: deps.logger });
-    app.addHook('onClose', async () => own.close());
-    liveEvents = own;
-  }
-  healthRoutes(app, deps.pool, deps.readiness, deps.health);
-  if (deps.metrics) {
-    recordRequestDurations(app, deps.metrics);
-    if (deps.metricsToken) metricsRoutes(app, deps.metrics, { token: deps.metricsToken });
-  }
-  identityRoutes(app, deps.identity, audit);
+  const { pool, liveEvents, audit } = { ...deps, audit: app.audit };
+  const clock = deps.clock ?? systemClock;
+  const workerStaleMs = deps.workerStaleMs ?? DEFAULT_WORKER_STALE_MS;
   const submitPolicy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
-  jobRoutes(app, { pool: deps.pool, producer: deps.producer, audit, liveEvents, submitPolicy });
-  scheduleRoutes(app, deps.pool, audit, liveEvents, submitPolicy);
-  queueRoutes(app, deps.pool, audit, { workerStaleMs: deps.workerStaleMs ?? DEFAULT_WORKER_STALE_MS, liveEvents });
-  auditRoutes(app, deps.pool);
-  statsRoutes(app, deps.pool);
-  failureRoutes(app, { pool: deps.pool, audit, liveEvents });
-  secretRoutes(app, deps.secrets ?? createSecretService({ pool: deps.pool, logger: deps.logger }), audit);
-  const remoteWorkers = remoteWorkerRoutes(app, { pool: deps.pool, logger: deps.logger, workerStaleMs: deps.workerStaleMs ?? DEFAULT_WORKER_STALE_MS, liveEvents });
+  const tasks = createTaskService({ db: pool, workerStaleMs });
+  await app.register(healthRoutes, { pool, readiness: deps.readiness, health: deps.health });
   if (deps.metrics) {
-    const waiting = (): number => remoteWorkers.waiting;
-    deps.metrics.remoteClaimsWaiting.add(waiting);
+    const metrics = deps.metrics;
+    await app.register(requestDurationsPlugin, { metrics });
+    if (deps.metricsToken) await app.register(metricsRoutes, { metrics, token: deps.metricsToken });
+    const waiting = (): number => deps.remoteWorkers.waiting;
+    metrics.remoteClaimsWaiting.add(waiting);
     app.addHook('onClose', () => {
-      deps.metrics?.remoteClaimsWaiting.delete(waiting);
+      metrics.remoteClaimsWaiting.delete(waiting);
       return Promise.resolve();
     });
   }
-  // One LISTEN connection per API process feeds every event stream it serves.
-  const hub = new EventHub({ pool: deps.pool, logger: deps.logger });
-  await hub.start();
-  app.addHook('onClose', async () => hub.stop());
-  eventRoutes(app, {
-    pool: deps.pool,
-    hub,
+  await app.register(identityRoutes, { identity: deps.identity, audit });
+  await app.register(jobRoutes, { pool, producer: deps.producer, audit, liveEvents, submitPolicy, tasks, clock });
+  await app.register(taskRoutes, { tasks });
+  await app.register(tenantSettingsRoutes, { pool, audit });
+  await app.register(scheduleRoutes, { pool, audit, liveEvents, submitPolicy, clock });
+  await app.register(queueRoutes, { pool, audit, workerStaleMs, liveEvents, clock });
+  await app.register(auditRoutes, { pool });
+  await app.register(statsRoutes, { pool });
+  await app.register(failureRoutes, { pool, audit, liveEvents, clock });
+  await app.register(secretRoutes, { secrets: deps.secrets ?? createSecretService({ pool, logger: deps.logger }), audit });
+  await app.register(remoteWorkerRoutes, { service: deps.remoteWorkers });
+  await app.register(eventRoutes, {
+    pool,
+    hub: deps.eventHub,
+    clock,
     // A ping more often than the idle timeout, however short that was configured.
     heartbeatMs: Math.min(DEFAULT_SSE_HEARTBEAT_MS, Math.max(500, Math.floor(idleTimeoutMs / 2))),
     ...(deps.maxEventStreams ? { maxStreams: deps.maxEventStreams } : {}),
@@ -255,7 +257,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const onClose = deps.onClose;
     app.addHook('onClose', () => onClose());
   }
-  if (deps.demo) demoRoutes(app);
-  await dashboardRoutes(app, deps.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : deps.dashboardDir);
+  if (deps.demo) await app.register(demoRoutes, { clock });
+  await app.register(dashboardRoutes, { dir: deps.dashboardDir === undefined ? DEFAULT_DASHBOARD_DIR : deps.dashboardDir });
   return app;
 }

@@ -1,18 +1,17 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../core/deps.js';
-import { uuidv7 } from '../db/ids.js';
+import { uuidv7 } from '../engine/ids.js';
 import type { Pool } from '../db/pool.js';
-import type { Metrics } from '../server/metrics.js';
 import { installProblemHandlers, onFrameworkError } from './plugins/problem.js';
-import { requestLogFields } from './plugins/request-log.js';
+import { requestLogPlugin } from './plugins/request-log.js';
 import { healthRoutes, type HealthState, type Readiness } from './routes/health.js';
-import { metricsRoutes, recordRequestDurations } from './routes/metrics.js';
+import { metricsRoutes, requestDurationsPlugin, type HttpMetrics } from './routes/metrics.js';
 
 /** What the operations listener needs; it opens nothing itself. */
 export interface OpsAppDeps {
   pool: Pool;
   logger: Logger;
-  metrics: Metrics;
+  metrics: HttpMetrics;
   /** Why this process is not ready beyond the database (e.g. it is draining), or null. */
   readiness?: Readiness;
   /** The process's database health monitor: /readyz answers a lost database at once. */
@@ -28,14 +27,12 @@ export interface OpsAppDeps {
  */
 export async function buildOpsApp(deps: OpsAppDeps): Promise<FastifyInstance> {
   const app = Fastify({ genReqId: () => uuidv7(), requestIdHeader: false, frameworkErrors: onFrameworkError });
-  app.addHook('onResponse', async (request, reply) => {
-    deps.logger.debug(requestLogFields(request, reply), 'ops request');
-  });
+  await app.register(requestLogPlugin, { logger: deps.logger, message: 'ops request', quiet: null, echoRequestId: false });
   installProblemHandlers(app, deps.logger);
-  healthRoutes(app, deps.pool, deps.readiness, deps.health);
-  recordRequestDurations(app, deps.metrics);
+  await app.register(requestDurationsPlugin, { metrics: deps.metrics });
+  await app.register(healthRoutes, { pool: deps.pool, readiness: deps.readiness, health: deps.health });
   // No token here: this listener is for the internal network, where Prometheus scrapes it.
-  metricsRoutes(app, deps.metrics);
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.ready();
   return app;
 }

@@ -1541,7 +1541,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Job"];
+                        "application/json": components["schemas"]["SubmittedJob"];
                     };
                 };
                 /** @description Default Response */
@@ -1550,7 +1550,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Job"];
+                        "application/json": components["schemas"]["SubmittedJob"];
                     };
                 };
                 /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
@@ -1643,6 +1643,12 @@ export interface paths {
                                 status: string;
                                 created: boolean;
                             }[];
+                            warnings?: {
+                                /** @enum {string} */
+                                code: "TASK_UNKNOWN";
+                                message: string;
+                                task: string;
+                            }[];
                         };
                     };
                 };
@@ -1675,6 +1681,15 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2112,6 +2127,228 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tasks the live workers handle, with how many live workers handle each and in which zones
+         * @description A job for a task not listed here stays queued until a worker that handles it starts.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tasks: {
+                                task: string;
+                                workers: number;
+                                zones: string[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your tenant's settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Refuse (422 TASK_UNKNOWN) a submit for a task no live worker handles, instead of storing it with a warning */
+                            strictTasks: boolean;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change your tenant's settings (fields left out keep their value) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Refuse (422 TASK_UNKNOWN) a submit for a task no live worker handles, instead of storing it with a warning */
+                        strictTasks?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Refuse (422 TASK_UNKNOWN) a submit for a task no live worker handles, instead of storing it with a warning */
+                            strictTasks: boolean;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details; `code` is stable (see docs/errors.md). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/schedules": {
@@ -2956,7 +3193,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Queues with job counts by status and recent throughput */
+        /**
+         * Queues with job counts by status and recent throughput
+         * @description A queue is listed while it has jobs, or is paused or has a concurrency limit (a paused empty queue is listed with no jobs; resumed with no limit and no jobs, it is gone).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -3491,7 +3731,7 @@ export interface paths {
         };
         /**
          * Job counts by status and throughput / latency over time
-         * @description Counts of the caller's tenant by status, and the window cut into about 60 equal buckets (aligned to multiples of the bucket width, so repeated reads line up) with the jobs completed, failed and started in each and their enqueue→start latency (started_at - run_at; mean and 95th percentile, ms). Approximation: to keep the read cheap on a large table only jobs created at most 6 hours before the window starts are looked at (job ids are time-ordered, so this is a primary-key range); a job that waited or ran longer than that before finishing in the window, or a manual retry of an older job, is not counted. A retried job counts once, at its latest start and finish.
+         * @description Counts of the caller's tenant by status, and the window cut into about 60 equal buckets (aligned to multiples of the bucket width, so repeated reads line up) with the jobs completed, failed and started in each and their enqueue→start latency (started_at - max(run_at, created_at); mean and 95th percentile, ms). Approximation: to keep the read cheap on a large table only jobs created at most 6 hours before the window starts are looked at (job ids are time-ordered, so this is a primary-key range); a job that waited or ran longer than that before finishing in the window, or a manual retry of an older job, is not counted. A retried job counts once, at its latest start and finish.
          */
         get: {
             parameters: {
@@ -3544,7 +3784,7 @@ export interface paths {
                                 failed: number;
                                 /** @description Jobs whose latest attempt started in the bucket. */
                                 started: number;
-                                /** @description Mean enqueue→start latency (started_at - run_at) of the jobs started in the bucket; null if none. */
+                                /** @description Mean enqueue→start latency (started_at - max(run_at, created_at): a job back-dated before its submit waits from the submit) of the jobs started in the bucket; null if none. */
                                 latencyAvgMs: number | null;
                                 /** @description 95th percentile of the same; null if none. */
                                 latencyP95Ms: number | null;
@@ -5082,6 +5322,66 @@ export interface components {
             labels?: {
                 [key: string]: string;
             };
+        };
+        SubmittedJob: {
+            /** Format: uuid */
+            id: string;
+            queue: string;
+            task: string;
+            status: "queued" | "scheduled" | "running" | "completed" | "failed" | "cancelled";
+            priority: number;
+            /** Format: date-time */
+            runAt: string;
+            /** @description attempts started over the job’s life */
+            attempt: number;
+            /** @description attempts allowed in the current run */
+            maxAttempts: number;
+            attemptsLeft: number;
+            /** @description any JSON value */
+            payload: unknown;
+            /** @description any JSON value */
+            result: unknown;
+            /** @description any JSON value */
+            progress: unknown;
+            errors: {
+                attempt: number;
+                kind: string;
+                message: string;
+                name?: string;
+                /** @description Stack trace as the worker reported it (in-process or remote), redacted like the message */
+                stack?: string;
+                workerId: string | null;
+                at: string;
+            }[];
+            labels: {
+                [key: string]: string;
+            };
+            placement: {
+                kind: string;
+                zone: string | null;
+                workerId: string | null;
+                assignedZone: string | null;
+                assignedWorker: string | null;
+            };
+            timeoutMs: number | null;
+            idempotencyKey: string | null;
+            workerId: string | null;
+            cancelRequestedAt: string | null;
+            scheduleId: string | null;
+            fireAt: string | null;
+            createdBy: string | null;
+            /** @description W3C traceparent of the span that submitted the job */
+            traceParent: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+            warnings?: {
+                /** @enum {string} */
+                code: "TASK_UNKNOWN";
+                message: string;
+                task: string;
+            }[];
         };
         Schedule: {
             /** Format: uuid */

@@ -8,6 +8,7 @@ import { isPgError, withTransaction, type Queryable } from '../db/pool.js';
 import { limitStatementTime } from '../db/queries/job-admin.js';
 import { listFailureGroups, requeueFailureGroup, type FailureGroupRow, type FailureScope } from '../db/queries/failures.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
+import { systemClock } from './clock.js';
 
 /** Clock difference between an app process and the database tolerated by the id range. */
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -67,7 +68,7 @@ export async function listFailures(
   db: Queryable,
   tenantId: string,
   filter: FailureFilter,
-  now = Date.now(),
+  now = systemClock.nowMs(),
 ): Promise<{ since: Date; groups: FailureGroupRow[]; truncated: boolean }> {
   const scope = scopeOf(tenantId, filter, now);
   const rows = await bounded(db, FAILURE_SCAN_TIMEOUT_MS, 'the failure scan', (tx) => listFailureGroups(tx, scope, MAX_FAILURE_GROUPS + 1));
@@ -84,7 +85,7 @@ export async function retryFailureGroup(
   group: FailureFilter & { task: string; message: string },
   options: { now?: number; limit?: number } = {},
 ): Promise<{ since: Date; changes: JobChange[]; more: boolean }> {
-  const scope = scopeOf(tenantId, group, options.now ?? Date.now());
+  const scope = scopeOf(tenantId, group, options.now ?? systemClock.nowMs());
   const { changes, more } = await bounded(db, FAILURE_RETRY_TIMEOUT_MS, 'the group retry', (tx) =>
     requeueFailureGroup(tx, { ...scope, task: group.task }, group.message, options.limit ?? MAX_RETRY_PER_CALL));
   if (changes.length > 0) await notifyNewJobs(db);

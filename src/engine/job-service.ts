@@ -18,6 +18,8 @@ import {
 } from '../db/queries/job-admin.js';
 import type { JobRow } from '../db/queries/job-rows.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
+import type { Clock } from '../core/deps.js';
+import { systemClock } from './clock.js';
 
 /**
  * What an operator's action on one job (cancel, retry, reschedule) did: the row before and after,
@@ -66,7 +68,7 @@ export async function readJob(db: Queryable, actor: Actor, id: string): Promise<
  * that fires the handler's AbortSignal (the lease is revoked after the grace period if the
  * handler does not stop). Cancelling a cancelled job is a no-op; finished jobs cannot be.
  */
-export async function cancelJob(db: Queryable, actor: Actor, id: string): Promise<JobEdit> {
+export async function cancelJob(db: Queryable, actor: Actor, id: string, clock: Clock = systemClock): Promise<JobEdit> {
   return withTransaction(db, async (tx) => {
     const before = await requireJob(tx, actor, id, true);
     switch (before.status) {
@@ -77,7 +79,7 @@ export async function cancelJob(db: Queryable, actor: Actor, id: string): Promis
           kind: 'cancelled',
           message: `cancelled${actor.name ? ` by ${actor.name}` : ''} before it ran`,
           workerId: null,
-          at: new Date().toISOString(),
+          at: new Date(clock.nowMs()).toISOString(),
         });
         return { before, after, changed: true };
       }

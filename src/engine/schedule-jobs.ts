@@ -6,6 +6,8 @@ import { cancelWaitingJob, requestCancel } from '../db/queries/job-admin.js';
 import { insertScheduleRun, type ScheduleRow } from '../db/queries/schedules.js';
 import { traceParentOf } from '../telemetry/trace-context.js';
 import { insertRows, toNewJobRow } from './submit.js';
+import type { Clock } from '../core/deps.js';
+import { systemClock } from './clock.js';
 
 /**
  * Create the job for one fire time of a schedule, inside `tx`. The schedule_runs row is written
@@ -44,6 +46,7 @@ export async function cancelActive(
   jobs: ReadonlyArray<{ id: string; status: string }>,
   by: string,
   changes: JobChange[] = [],
+  clock: Clock = systemClock,
 ): Promise<void> {
   for (const job of jobs) {
     if (job.status === 'running') await requestCancel(tx, job.id);
@@ -53,7 +56,7 @@ export async function cancelActive(
         kind: 'cancelled',
         message: `cancelled by ${by}: a newer fire replaced it`,
         workerId: null,
-        at: new Date().toISOString(),
+        at: new Date(clock.nowMs()).toISOString(),
       });
       changes.push(after);
     }

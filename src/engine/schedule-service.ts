@@ -5,6 +5,7 @@ import { DEFAULT_TENANT_ID } from '../core/tenants.js';
 import { AppError, invalidField } from '../errors/index.js';
 import { uuidv7 } from '../db/ids.js';
 import { isPgError, withTransaction, type Queryable } from '../db/pool.js';
+import { databaseNow } from '../db/queries/clock.js';
 import { notifyNewJobs } from '../db/queries/jobs.js';
 import {
   deleteSchedule as deleteScheduleRow,
@@ -24,11 +25,6 @@ import { enqueueFire } from './schedule-jobs.js';
 export interface ScheduleChange {
   before: ScheduleRow | null;
   after: ScheduleRow | null;
-}
-
-async function dbNow(db: Queryable): Promise<Date> {
-  const { rows } = await db.query<{ now: Date }>('SELECT now() AS now');
-  return rows[0]!.now;
 }
 
 function toSpec(row: ScheduleRow): ScheduleSpec {
@@ -63,7 +59,7 @@ async function requireSchedule(db: Queryable, actor: Actor, id: string, lock: bo
 
 /** Create a schedule; it fires first at its next fire time after now (database clock). */
 export async function createSchedule(db: Queryable, actor: Actor & { createdBy?: string | null }, spec: unknown): Promise<ScheduleRow> {
-  const fields = normalizeScheduleSpec(spec, await dbNow(db));
+  const fields = normalizeScheduleSpec(spec, await databaseNow(db));
   try {
     const row = await insertSchedule(db, uuidv7(), actor.tenantId ?? DEFAULT_TENANT_ID, actor.createdBy ?? null, fields);
     await notifySchedulesChanged(db);
@@ -85,7 +81,7 @@ export async function updateScheduleFields(db: Queryable, actor: Actor, id: stri
     const merged: Record<string, unknown> = { ...toSpec(before), ...p };
     if (p.cron !== undefined && p.cron !== null) merged.intervalMs = null;
     if (p.intervalMs !== undefined && p.intervalMs !== null) merged.cron = null;
-    const fields = normalizeScheduleSpec(merged, await dbNow(tx), before.anchorAt);
+    const fields = normalizeScheduleSpec(merged, await databaseNow(tx), before.anchorAt);
     const timingChanged = fields.cron !== before.cron || fields.intervalMs !== before.intervalMs || fields.timezone !== before.timezone || 'startAt' in p;
     const next: NormalizedSchedule = timingChanged ? fields : { ...fields, nextFireAt: before.nextFireAt };
     try {
@@ -103,7 +99,7 @@ export async function setSchedulePaused(db: Queryable, actor: Actor, id: string,
   const change = await withTransaction(db, async (tx) => {
     const before = await requireSchedule(tx, actor, id, true);
     if (before.paused === paused) return { before, after: before };
-    const fields = normalizeScheduleSpec({ ...toSpec(before), paused }, await dbNow(tx), before.anchorAt);
+    const fields = normalizeScheduleSpec({ ...toSpec(before), paused }, await databaseNow(tx), before.anchorAt);
     return { before, after: await updateSchedule(tx, before.id, fields) };
   });
   await notifySchedulesChanged(db);
@@ -118,7 +114,7 @@ export async function triggerSchedule(db: Queryable, actor: Actor, id: string, o
   const result = await withTransaction(db, async (tx) => {
     const changes: JobChange[] = [];
     const schedule = await requireSchedule(tx, actor, id, true);
-    const fireAt = await dbNow(tx);
+    const fireAt = await databaseNow(tx);
     const jobId = await enqueueFire(tx, schedule, fireAt, 'manual', changes, options.traceParent);
     if (!jobId) throw new AppError('SCHEDULE_INVALID', 'this schedule was already triggered at this instant; try again');
     return { jobId, fireAt, changes };
@@ -149,7 +145,7 @@ export async function removeSchedule(db: Queryable, actor: Actor, id: string): P
 /** The next `count` fire times (1…100) of a stored schedule or of a spec not yet saved. */
 export async function previewSchedule(db: Queryable, actor: Actor, source: { id: string } | { spec: unknown }, count = 10): Promise<Date[]> {
   if (!Number.isInteger(count) || count < 1 || count > 100) throw invalidField('/count', 'must be an integer between 1 and 100');
-  const now = await dbNow(db);
+  const now = await databaseNow(db);
   const fields = 'id' in source ? await requireSchedule(db, actor, source.id, false) : normalizeScheduleSpec(source.spec, now);
   return previewFires(timingOf(fields), new Date(now.getTime() - 1), count);
 }

@@ -10,6 +10,8 @@ import type { Queryable } from '../db/pool.js';
 import { invalidField } from '../errors/index.js';
 import { notifyEvents } from '../db/queries/event-channel.js';
 import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import type { Clock } from '../core/deps.js';
+import { systemClock } from './clock.js';
 import type { SubmitPolicy } from './submit-checks.js';
 
 /** Who submits, for whom. */
@@ -27,6 +29,8 @@ export interface SubmitContext {
    * (`jp.jobs.add` and the API alike). @defaultValue nothing refused or checked (`NO_SUBMIT_CHECKS`)
    */
   policy?: SubmitPolicy;
+  /** Stamps the jobs' live events. @defaultValue the system clock */
+  clock?: Clock;
 }
 
 /** What submitting one job returns. */
@@ -126,13 +130,14 @@ export async function addJobs(
   await notifyNewJobs(db);
   // Inside the caller's transaction, so the events are delivered at its commit (and never if it
   // rolls back). The commit-lock cost of NOTIFY is already paid for the wake-up above.
-  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted), new Date().toISOString()));
+  const nowMs = (context.clock ?? systemClock).nowMs();
+  await notifyEvents(db, encodeEvents(randomBytes(6).toString('base64url'), 0, insertedEvents(rows, submitted, nowMs), new Date(nowMs).toISOString()));
   return submitted;
 }
 
 /** Events for the rows of a submission that created a job (not those matched by idempotency key). */
-export function insertedEvents(rows: readonly NewJobRow[], submitted: readonly SubmittedJob[]): PlaneEvent[] {
-  const at = new Date().toISOString();
+export function insertedEvents(rows: readonly NewJobRow[], submitted: readonly SubmittedJob[], nowMs: number = systemClock.nowMs()): PlaneEvent[] {
+  const at = new Date(nowMs).toISOString();
   const events: PlaneEvent[] = [];
   submitted.forEach((job, i) => {
     const row = rows[i]!;

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   JOB_NOT_RETRYABLE: { status: 409, title: 'Only failed or cancelled jobs can be retried' },
   JOB_NOT_RESCHEDULABLE: { status: 409, title: 'Only queued or scheduled jobs can be rescheduled' },
   INVALID_TRANSITION: { status: 409, title: 'The job cannot move to that status' },
+  TASK_UNKNOWN: { status: 422, title: 'No live worker handles the task' },
   TASK_DISABLED: { status: 400, title: 'The task is not enabled on this installation' },
   URL_NOT_ALLOWED: { status: 400, title: 'The URL targets an address that is not allowed' },
   DATABASE_UNAVAILABLE: { status: 503, title: 'The database is not reachable' },

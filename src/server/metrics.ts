@@ -1,4 +1,6 @@
 import client from 'prom-client';
+import type { Clock } from '../core/deps.js';
+import { systemClock } from '../engine/clock.js';
 import type { Pool } from '../db/pool.js';
 import { countActiveJobs } from '../db/queries/job-admin.js';
 import type { DatabaseHealth } from '../engine/database-health.js';
@@ -33,7 +35,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
  * for 5 s, only the small per-status indexes of unfinished jobs); labels carry queue and status,
  * never tenant ids, because /metrics is not tenant-scoped.
  */
-export function createMetrics(pool: Pool): Metrics {
+export function createMetrics(pool: Pool, clock: Clock = systemClock): Metrics {
   const registry = new client.Registry();
   // Node's default metrics already start with process_ / nodejs_: jobplane_process_cpu_user_seconds_total.
   client.collectDefaultMetrics({ register: registry, prefix: 'jobplane_' });
@@ -44,7 +46,7 @@ export function createMetrics(pool: Pool): Metrics {
     labelNames: ['queue', 'status'],
     registers: [registry],
     async collect() {
-      if (Date.now() - cache.at > 5000) cache = { at: Date.now(), rows: await countActiveJobs(pool) };
+      if (clock.nowMs() - cache.at > 5000) cache = { at: clock.nowMs(), rows: await countActiveJobs(pool) };
       this.reset();
       const sums = new Map<string, number>();
       for (const r of cache.rows) sums.set(`${r.queue}\u0000${r.status}`, (sums.get(`${r.queue}\u0000${r.status}`) ?? 0) + r.count);
@@ -85,10 +87,10 @@ export function createMetrics(pool: Pool): Metrics {
 }
 
 /** Feed a worker's events into the metrics. */
-export function observeWorker(metrics: Metrics, worker: Worker): void {
+export function observeWorker(metrics: Metrics, worker: Worker, clock: Clock = systemClock): void {
   const started = new Map<string, number>();
   worker.events.on('job:start', (job) => {
-    const now = Date.now();
+    const now = clock.nowMs();
     started.set(`${job.id}:${job.leaseToken}`, now);
     const due = Math.max(job.createdAt.getTime(), job.runAt.getTime());
     metrics.enqueueToStart.observe({ queue: job.queue, task: job.task }, Math.max(0, now - due) / 1000);
@@ -97,7 +99,7 @@ export function observeWorker(metrics: Metrics, worker: Worker): void {
     const key = `${job.id}:${job.leaseToken}`;
     const at = started.get(key);
     started.delete(key);
-    if (at !== undefined) metrics.runTime.observe({ queue: job.queue, task: job.task, outcome }, (Date.now() - at) / 1000);
+    if (at !== undefined) metrics.runTime.observe({ queue: job.queue, task: job.task, outcome }, (clock.nowMs() - at) / 1000);
   });
   worker.events.on('claimed', ({ count }) => {
     metrics.claims.inc();

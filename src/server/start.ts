@@ -15,6 +15,7 @@ import { RevokedSessions } from '../engine/auth/revocations.js';
 import { revokedSessionHoldS } from '../engine/auth/tokens.js';
 import { EventPublisher } from '../engine/event-publisher.js';
 import { createSecretService, type SecretService } from '../engine/secrets/index.js';
+import { startApiServices } from './api-services.js';
 import { DEMO_ALLOWED_HOSTS, seedDemo } from './demo.js';
 import { JobProducer } from '../engine/producer.js';
 import { builtinTasks } from '../worker/tasks/index.js';
@@ -305,18 +306,26 @@ async function startApi(config: Config, pool: Pool, logger: Logger, metrics: Met
     }
   }
   const producer = new JobProducer(pool, { logger, events: liveEvents });
+  const workerStaleMs = config.leaseMs * 1.5;
+  const services = await startApiServices({ pool, logger, liveEvents, workerStaleMs }).catch(async (error: unknown) => {
+    await revocations.stop();
+    throw error;
+  });
   const app = await buildApp({
     pool,
     producer,
     identity,
+    eventHub: services.eventHub,
+    remoteWorkers: services.remoteWorkers,
     onClose: async () => {
       await revocations.stop();
       await identity.flush();
+      await services.stop();
     },
     logger,
     metrics,
     liveEvents,
-    workerStaleMs: config.leaseMs * 1.5,
+    workerStaleMs,
     maxEventStreams: config.sseMaxStreams,
     secrets,
     maxEventStreamsPerTenant: config.sseMaxStreamsPerTenant,

@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp, type AppDeps } from '../../src/api/build-app.js';
-import { silentLogger } from '../../src/core/deps.js';
-import { createIdentity } from '../../src/engine/auth/index.js';
-import { JobProducer } from '../../src/engine/producer.js';
+import type { AppDeps } from '../../src/api/build-app.js';
 import { addJob } from '../../src/engine/submit.js';
 import { createMetrics, observeWorker, type Metrics } from '../../src/server/metrics.js';
 import { createWorker } from '../../src/worker/worker.js';
+import { testApp } from '../helpers/api.js';
 import { testDatabase } from '../helpers/db.js';
 import { waitForEvent } from '../helpers/wait.js';
 
 const db = await testDatabase();
 const TOKEN = 'scrape-token-0123456789';
 
-async function apiApp(metrics: Metrics, overrides: Partial<AppDeps> = {}): Promise<FastifyInstance> {
-  const producer = new JobProducer(db.pool);
-  const app = await buildApp({ pool: db.pool, producer, identity: createIdentity({ pool: db.pool }), logger: silentLogger, metrics, ...overrides });
-  db.track({ stop: async () => { await app.close(); await producer.close(); } });
-  return app;
+function apiApp(metrics: Metrics, overrides: Partial<AppDeps> = {}): Promise<FastifyInstance> {
+  return testApp(db, { metrics, ...overrides });
 }
 
 test('/metrics exposes job counts by queue and status, API latency, and the in-process worker’s timings', async () => {

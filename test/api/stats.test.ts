@@ -26,11 +26,12 @@ async function submit(n: number): Promise<string[]> {
   return ids;
 }
 
-/** Move a queued job to running, started `startedAgoS` seconds ago after waiting `latencyMs` since run_at. */
+/** Move a queued job to running, started `startedAgoS` seconds ago after waiting `latencyMs` since it was created, due at once. */
 async function start(id: string, startedAgoS: number, latencyMs: number): Promise<Date> {
   const { rows } = await db.pool.query<{ started_at: Date }>(
     `UPDATE jobplane.jobs SET status = 'running', worker_id = 'w-stats', attempt = 1, lease_expires_at = now() + interval '1 minute',
-       started_at = now() - $2 * interval '1 second', run_at = now() - $2 * interval '1 second' - $3 * interval '1 millisecond'
+       started_at = now() - $2 * interval '1 second', run_at = now() - $2 * interval '1 second' - $3 * interval '1 millisecond',
+       created_at = now() - $2 * interval '1 second' - $3 * interval '1 millisecond'
      WHERE id = $1 RETURNING started_at`,
     [id, startedAgoS, latencyMs],
   );
@@ -127,4 +128,20 @@ test('buckets are aligned, cover the window and are filled with zeros', () => {
   assert.deepEqual(filled[0], { startMs: plan.fromMs, completed: 0, failed: 0, started: 0, latencyAvgMs: null, latencyP95Ms: null });
   assert.equal(failureRate(0, 0), null);
   assert.equal(failureRate(3, 1), 0.25);
+});
+
+test('a job back-dated to 2020 counts its start latency from when it was submitted, not from its runAt', async () => {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/jobs', headers: as('other'), payload: { task: 'back-dated', runAt: '2020-01-01T00:00:00Z' } });
+  assert.equal(res.statusCode, 201, res.body);
+  const id = res.json<{ id: string }>().id;
+  const { rows } = await db.pool.query<{ started_at: Date }>(
+    `UPDATE jobplane.jobs SET status = 'running', worker_id = 'w-stats', attempt = 1, lease_expires_at = now() + interval '1 minute',
+       started_at = created_at + interval '250 milliseconds' WHERE id = $1 RETURNING started_at`,
+    [id],
+  );
+  const stats = (await app.inject({ url: '/api/v1/stats', headers: as('other') })).json<Stats>();
+  const bucket = bucketOf(stats, rows[0]!.started_at);
+  assert.equal(bucket.started, 1);
+  assert.equal(bucket.latencyAvgMs, 250, 'the years between runAt and the submit are not waiting');
+  assert.equal(bucket.latencyP95Ms, 250);
 });

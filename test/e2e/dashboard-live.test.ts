@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, loggedInPage, nextFrame } from '../helpers/browser.js';
 import { testDatabase } from '../helpers/db.js';
+import { callOk } from '../helpers/http-call.js';
 import { startJobplaneProcess, type JobplaneProcess } from '../helpers/jobplane-process.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -20,15 +21,8 @@ let adminToken: string;
 let workerKey: string;
 let workerId: string;
 
-async function call<T>(method: string, path: string, body?: unknown, auth: Record<string, string> = { authorization: `Bearer ${adminToken}` }): Promise<T> {
-  const res = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  assert.ok(res.ok, `${method} ${path} answered ${res.status}: ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
+function call<T>(method: string, path: string, body?: unknown, auth: Record<string, string> = { authorization: `Bearer ${adminToken}` }): Promise<T> {
+  return callOk<T>(server.url, auth, method, path, body);
 }
 
 const asWorker = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', `/api/v1/worker${path}`, body, { 'x-api-key': workerKey });

@@ -6,6 +6,7 @@ import { DEFAULT_TENANT_ID } from '../../src/core/tenants.js';
 import { createIdentity } from '../../src/engine/auth/index.js';
 import { EventPublisher } from '../../src/engine/event-publisher.js';
 import { JobProducer } from '../../src/engine/producer.js';
+import { startApiServices } from '../../src/server/api-services.js';
 import type { TestDatabase } from './db.js';
 
 /** Fixed test principals by bearer token; real tokens and keys also work (identity layer). */
@@ -23,10 +24,13 @@ export async function testApp(db: TestDatabase, overrides: Partial<AppDeps> = {}
   const liveEvents = new EventPublisher(db.pool);
   const producer = new JobProducer(db.pool, { events: liveEvents });
   const identity = createIdentity({ pool: db.pool });
+  const services = await startApiServices({ pool: db.pool, logger: silentLogger, liveEvents, workerStaleMs: overrides.workerStaleMs ?? 45_000 });
   const app = await buildApp({
     pool: db.pool,
     producer,
     liveEvents,
+    eventHub: services.eventHub,
+    remoteWorkers: services.remoteWorkers,
     identity,
     logger: silentLogger,
     // Fixed principals for the names in TOKENS; everything else goes through the real identity layer.
@@ -35,6 +39,11 @@ export async function testApp(db: TestDatabase, overrides: Partial<AppDeps> = {}
       return principal ? Promise.resolve(principal) : identity.authenticate(credential);
     },
     ...overrides,
+    // What the process would stop with its app: the services started for it here.
+    onClose: async () => {
+      await services.stop();
+      await overrides.onClose?.();
+    },
   });
   db.track({
     stop: async () => {

@@ -13,6 +13,7 @@ import { progressView } from '../progress';
 import { ago, dateTime, duration } from '../format';
 import { Link } from '../router';
 import { useCan } from '../session';
+import { useLiveTaskNames } from '../live-tasks';
 
 type Action = 'cancel' | 'retry' | 'reschedule' | null;
 
@@ -26,6 +27,8 @@ export function JobPage({ id }: { id: string }): ReactNode {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const lastLogId = useRef<string | null>(null);
+  // Read again whenever the job changes status: a worker may have started meanwhile.
+  const liveTasks = useLiveTaskNames(useCan()('workers:read'), `${id}:${job?.status ?? ''}`);
 
   // One read at a time from the cursor (see log-lines.ts): two reads from the same cursor would
   // both append the same lines. Errors are swallowed: the job view shows them; logs are secondary.
@@ -99,6 +102,11 @@ export function JobPage({ id }: { id: string }): ReactNode {
         ) : null}
       </PageHeader>
       {actionError && !action ? <ErrorBox error={actionError} /> : null}
+      {waiting && liveTasks && !liveTasks.has(job.task) ? (
+        <p className="notice" role="status">
+          No live worker handles task <strong>{job.task}</strong>: the job waits until a worker that runs it starts.
+        </p>
+      ) : null}
       {job.cancelRequestedAt && job.status === 'running' ? <p className="notice">Cancel requested {ago(job.cancelRequestedAt)}; waiting for the handler to stop.</p> : null}
 
       <div className="grid">

@@ -262,7 +262,7 @@ function StatsSection({ stats, error, onRetry }: { stats: Stats | null; error: u
         />
         <Lines
           title="Start latency"
-          note={`Enqueue → start (due time to start), per ${bucketWords}`}
+          note={`Enqueue → start (due time, or submit time if later, to start), per ${bucketWords}`}
           summary={
             started === 0 || weightedAvg === null
               ? `No jobs started in the ${windowWords}.`

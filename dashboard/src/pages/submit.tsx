@@ -4,8 +4,11 @@ import { api, type Job } from '../api';
 import { errorsFor, FormProblem } from '../components/form-problem';
 import { Field, PageHeader } from '../components/ui';
 import { navigate } from '../router';
+import { useLiveTaskNames } from '../live-tasks';
+import { useCan } from '../session';
 
-const BUILT_IN = ['http', 'fibonacci', 'sleep', 'noop', 'shell'];
+/** Built-in tasks always offered; `shell` only when a live worker runs it (installations switch it on explicitly). */
+const BUILT_IN = ['http', 'fibonacci', 'sleep', 'noop'];
 const FIELDS = ['/task', '/queue', '/payload', '/runAt', '/priority', '/maxAttempts'].map((pointer) => ({ pointer }));
 
 export function SubmitPage(): ReactNode {
@@ -17,6 +20,9 @@ export function SubmitPage(): ReactNode {
   const [maxAttempts, setMaxAttempts] = useState('3');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const liveTasks = useLiveTaskNames(useCan()('workers:read'));
+  // `shell` is not among the built-ins listed: it appears only when a live worker announced it.
+  const offered = useMemo(() => [...new Set([...BUILT_IN, ...(liveTasks ?? [])])], [liveTasks]);
 
   const parsed = useMemo((): { ok: true; value: unknown } | { ok: false; message: string } => {
     if (payload.trim() === '') return { ok: true, value: {} };
@@ -51,12 +57,12 @@ export function SubmitPage(): ReactNode {
     <>
       <PageHeader title="Submit a job" />
       <form className="panel" onSubmit={(e) => void submit(e)} aria-label="Submit a job" noValidate>
-        <Field label="Task" hint="A task a worker runs: built-in ones are listed; your own workers' names work too." error={fieldError('/task')}>
+        <Field label="Task" hint="A task a worker runs: built-in ones and those live workers announce are listed; other names work too." error={fieldError('/task')}>
           {(id) => (
             <>
               <input id={id} list={`${id}-tasks`} value={task} onChange={(e) => setTask(e.target.value)} required maxLength={128} />
               <datalist id={`${id}-tasks`}>
-                {BUILT_IN.map((t) => (
+                {offered.map((t) => (
                   <option key={t} value={t} />
                 ))}
               </datalist>

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { actorOf } from '../../core/access.js';
 import type { Logger } from '../../core/deps.js';
 import type { Pool } from '../../db/pool.js';
@@ -73,3 +74,21 @@ export function createAuditor(pool: Pool, logger: Logger) {
 
 /** The audit function routes call. */
 export type Auditor = ReturnType<typeof createAuditor>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Record what a state-changing request did (see {@link createAuditor}); set by {@link auditPlugin}. */
+    audit: Auditor;
+  }
+}
+
+/** Options of {@link auditPlugin}. */
+export interface AuditPluginOptions {
+  pool: Pool;
+  logger: Logger;
+}
+
+/** Decorates the app with `audit` (an auditor on `pool`), for the routes registered after it. Not encapsulated. */
+export const auditPlugin = fp<AuditPluginOptions>(async (app, options) => {
+  app.decorate('audit', createAuditor(options.pool, options.logger));
+}, { name: 'jobplane-audit' });

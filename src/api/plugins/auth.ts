@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { can, type Permission, type Principal } from '../../core/access.js';
 import { AppError } from '../../errors/index.js';
 
@@ -41,11 +42,17 @@ export function credentialOf(request: FastifyRequest): string | null {
   return null;
 }
 
+/** Options of {@link authPlugin}. */
+export interface AuthPluginOptions {
+  authenticate: Authenticator;
+}
+
 /**
  * Protect routes that declare `config.permission`: authenticate, then check the role or key
- * scopes. The tenant always comes from the principal, never from the request.
+ * scopes. The tenant always comes from the principal, never from the request. Not encapsulated:
+ * it guards every route of the app it is registered on.
  */
-export function installAuth(app: FastifyInstance, authenticate: Authenticator): void {
+export const authPlugin = fp<AuthPluginOptions>(async (app, { authenticate }) => {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const permission = request.routeOptions.config.permission;
@@ -57,7 +64,7 @@ export function installAuth(app: FastifyInstance, authenticate: Authenticator): 
     if (!can(principal, permission)) throw new AppError('FORBIDDEN', `this ${principal.kind === 'user' ? 'role' : 'key'} may not ${permission.replace(':', ' ')}`);
     request.principal = principal;
   });
-}
+}, { name: 'jobplane-auth' });
 
 /** The principal of a protected route (the hook guarantees it). */
 export function principalOf(request: FastifyRequest): Principal {

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../core/deps.js';
 import { formatIp, mappedIPv4, matchesCidr, parseCidr, parseIp, type Cidr } from '../../core/ip-ranges.js';
 import { AppError } from '../../errors/index.js';
+import fp from 'fastify-plugin';
 
 /** How long the api's HTTP server waits on a client, in milliseconds. */
 export interface HttpTimeouts {
@@ -83,6 +84,11 @@ export interface ConnectionCapOptions {
   trustedProxies: readonly string[];
   logger: Logger;
 }
+
+/** {@link limitConnectionsPerAddress} on the app's server, as a plugin. Register before `listen`. */
+export const connectionCapPlugin = fp<ConnectionCapOptions>(async (app, options) => {
+  limitConnectionsPerAddress(app.server, options);
+}, { name: 'jobplane-connection-cap' });
 
 /** A refused connection that neither closes nor reads is cut after this long. */
 const REFUSED_LINGER_MS = 1000;

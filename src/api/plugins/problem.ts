@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../core/deps.js';
 import { fieldErrorsOf, type SchemaIssue } from '../../core/schema-errors.js';
-import { databaseFault } from '../../db/pool.js';
+import { databaseFault } from '../../engine/database-status.js';
 import { AppError, type FieldError } from '../../errors/index.js';
 
 /** Send an AppError as RFC 9457 problem JSON. */

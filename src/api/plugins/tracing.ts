@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import { parseTraceParent, traceParentOf, tracer, tracingEnabled } from '../../telemetry/trace-context.js';
 
 declare module 'fastify' {
@@ -17,9 +18,10 @@ const UNTRACED = /^\/(healthz|readyz|metrics|assets\/)/;
 /**
  * One SERVER span per request, continuing an incoming W3C `traceparent`. The span is made active
  * (AsyncLocalStorage) for the hooks after routing and again after the body is parsed, so database
- * statements and the producer run as its children. Install first: its hooks must run before the others.
+ * statements and the producer run as its children. Register first: its hooks must run before the
+ * others. Not encapsulated: it traces every route of the app.
  */
-export function installTracing(app: FastifyInstance): void {
+export const tracingPlugin = fp(async (app) => {
   app.decorateRequest('traceSpan', null);
   app.decorateRequest('traceContext', null);
   if (!tracingEnabled()) return;
@@ -62,7 +64,7 @@ export function installTracing(app: FastifyInstance): void {
     }
     done();
   });
-}
+}, { name: 'jobplane-tracing' });
 
 /**
  * The `traceparent` to store on jobs this request submits: its server span's, or (tracing off)

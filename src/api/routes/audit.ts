@@ -37,8 +37,13 @@ const AuditQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** Dependencies of the audit routes. */
+export interface AuditRouteDeps {
+  pool: Pool;
+}
+
 /** GET /api/v1/audit: the caller's tenant audit log, newest first (admins and admin keys). */
-export function auditRoutes(app: FastifyInstance, pool: Pool): void {
+export async function auditRoutes(app: FastifyInstance, { pool }: AuditRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/api/v1/audit', {
     config: { permission: 'audit:read' },

@@ -32,11 +32,17 @@ The API is at <a href="/api/docs">/api/docs</a>.</p>`;
 /** Paths that belong to the server, never to the single-page app. */
 const SERVER_PATHS = /^\/(api|metrics|healthz|readyz)(\/|$)/;
 
+/** Options of the dashboard routes. */
+export interface DashboardRouteOptions {
+  /** The build folder; null serves no dashboard (a page saying so). @defaultValue {@link DEFAULT_DASHBOARD_DIR} */
+  dir?: string | null;
+}
+
 /**
  * Serve the dashboard's production build: hashed assets with a year of caching, and index.html
  * (never cached) for `/` and every other GET that is not an API path, so deep links work.
  */
-export async function dashboardRoutes(app: FastifyInstance, dir: string | null = DEFAULT_DASHBOARD_DIR): Promise<void> {
+export async function dashboardRoutes(app: FastifyInstance, { dir = DEFAULT_DASHBOARD_DIR }: DashboardRouteOptions = {}): Promise<void> {
   const indexFile = dir === null ? null : join(dir, 'index.html');
   const index = indexFile !== null && existsSync(indexFile) ? readFileSync(indexFile, 'utf8') : null;
   if (index !== null && dir !== null && existsSync(join(dir, 'assets'))) {

@@ -11,11 +11,14 @@ import { readJob } from '../../engine/job-service.js';
 import { AppError, invalidField } from '../../errors/index.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
+import type { Clock } from '../../core/deps.js';
 
 /** Options for {@link eventRoutes}. */
 export interface EventRouteOptions {
   pool: Pool;
   hub: EventHub;
+  /** Stamps the opening snapshot of a job's stream. */
+  clock: Clock;
   /** Comment line sent when nothing else was, so proxies keep the connection. @defaultValue 15000 */
   heartbeatMs?: number;
   /** Streams one process serves at once; more get 503 TOO_MANY_STREAMS. @defaultValue 1000 */
@@ -61,7 +64,7 @@ const STREAM_DESCRIPTION = [
 ].join(' ');
 
 /** `GET /api/v1/events` (tenant-wide, filterable) and `GET /api/v1/jobs/:id/events` (one job). */
-export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): void {
+export async function eventRoutes(app: FastifyInstance, options: EventRouteOptions): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const maxStreams = options.maxStreams ?? 1000;
@@ -114,7 +117,7 @@ export function eventRoutes(app: FastifyInstance, options: EventRouteOptions): v
     // Read again once subscribed, so no change can fall between the snapshot and the stream.
     const snapshot = async (): Promise<JobSnapshot> => {
       const now = await readJob(options.pool, { tenantId: principal.tenantId }, job.id);
-      return { type: 'job', jobId: now.id, status: now.status, queue: now.queue, task: now.task, attempt: now.attempt, scheduleId: now.scheduleId, at: new Date().toISOString() };
+      return { type: 'job', jobId: now.id, status: now.status, queue: now.queue, task: now.task, attempt: now.attempt, scheduleId: now.scheduleId, at: new Date(options.clock.nowMs()).toISOString() };
     };
     stream(request, reply, filter, lastEventIdOf(request, request.query.lastEventId), snapshot);
   });

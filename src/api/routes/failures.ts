@@ -8,6 +8,7 @@ import { listFailures, retryFailureGroup } from '../../engine/failure-service.js
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
+import type { Clock } from '../../core/deps.js';
 
 const FailureGroup = Type.Object({
   task: Type.String(),
@@ -24,8 +25,16 @@ const FailureGroup = Type.Object({
 const Since = Type.String({ format: 'date-time', description: 'jobs created at or after (RFC 3339); default 7 days ago' });
 const Name = Type.String({ minLength: 1, maxLength: 128 });
 
+/** Dependencies of the failure routes. */
+export interface FailureRouteDeps {
+  pool: Pool;
+  clock: Clock;
+  audit: Auditor;
+  liveEvents: EventSink;
+}
+
 /** /api/v1/failures: failed jobs grouped by task and error, and "retry all in this group". */
-export function failureRoutes(app: FastifyInstance, deps: { pool: Pool; audit: Auditor; liveEvents: EventSink }): void {
+export async function failureRoutes(app: FastifyInstance, deps: FailureRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/failures', {
@@ -44,7 +53,7 @@ export function failureRoutes(app: FastifyInstance, deps: { pool: Pool; audit: A
       },
     },
   }, async (request) => {
-    const { since, groups, truncated } = await listFailures(deps.pool, principalOf(request).tenantId, request.query);
+    const { since, groups, truncated } = await listFailures(deps.pool, principalOf(request).tenantId, request.query, deps.clock.nowMs());
     return {
       since: since.toISOString(),
       groups: groups.map((g) => ({ ...g, firstSeen: g.firstSeen.toISOString(), lastSeen: g.lastSeen.toISOString() })),
@@ -71,9 +80,9 @@ export function failureRoutes(app: FastifyInstance, deps: { pool: Pool; audit: A
   }, async (request) => {
     const { tenantId } = principalOf(request);
     const { task, message, queue } = request.body;
-    const { since, changes, more } = await retryFailureGroup(deps.pool, tenantId, request.body);
+    const { since, changes, more } = await retryFailureGroup(deps.pool, tenantId, request.body, { now: deps.clock.nowMs() });
     if (changes.length > 0) {
-      const at = new Date().toISOString();
+      const at = new Date(deps.clock.nowMs()).toISOString();
       deps.liveEvents.publish(changes.map((c) => jobEvent(c, at)));
     }
     await deps.audit(request, {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { pendingMigrations } from '../../db/migrator.js';
+import { pendingMigrations } from '../../engine/database-status.js';
 import type { Pool } from '../../db/pool.js';
 import type { DatabaseState } from '../../engine/database-health.js';
 
@@ -17,13 +17,21 @@ export interface HealthState {
 /** A probe's own database check gives up after this, so /readyz answers even when packets vanish. */
 const PROBE_TIMEOUT_MS = 5000;
 
+/** Dependencies of the probes. */
+export interface HealthRouteDeps {
+  pool: Pool;
+  /** @defaultValue always ready */
+  readiness?: Readiness | undefined;
+  health?: HealthState | undefined;
+}
+
 /**
  * /healthz (the process is alive) and /readyz (the database answers, migrations are current and
  * `readiness` has no objection). With `health`, a database its last ping found down is answered
  * at once; a read-only database is ready (`status: read-only`: reads work, and no other process
  * could take writes either).
  */
-export function healthRoutes(app: FastifyInstance, pool: Pool, readiness: Readiness = () => null, health?: HealthState): void {
+export async function healthRoutes(app: FastifyInstance, { pool, readiness = () => null, health }: HealthRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get('/healthz', { schema: { tags: ['ops'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, () => ({ status: 'ok' as const }));
   r.get('/readyz', {

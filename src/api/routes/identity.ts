@@ -37,11 +37,17 @@ function keyView(k: ApiKey) {
   return { id: k.id, name: k.name, prefix: k.prefix, last4: k.last4, scopes: [...k.scopes] as string[], expiresAt: iso(k.expiresAt), lastUsedAt: iso(k.lastUsedAt), revokedAt: iso(k.revokedAt), createdBy: k.createdBy, createdAt: k.createdAt.toISOString() };
 }
 
+/** Dependencies of the identity routes. */
+export interface IdentityRouteDeps {
+  identity: Identity;
+  audit: Auditor;
+}
+
 /**
  * /api/v1/auth (login, refresh, logout), /api/v1/me, /api/v1/users and /api/v1/keys (admins),
  * /api/v1/tenants (superadmins).
  */
-export function identityRoutes(app: FastifyInstance, identity: Identity, audit: Auditor): void {
+export async function identityRoutes(app: FastifyInstance, { identity, audit }: IdentityRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const session = (s: Awaited<ReturnType<Identity['login']>>) => ({ ...s, tokenType: 'Bearer' as const, user: userView(s.user) });
 

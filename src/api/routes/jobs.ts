@@ -13,6 +13,9 @@ import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 import { Job, JobSubmit, jobDetailView, jobView } from '../schemas/jobs.js';
+import type { TaskService } from '../../engine/task-service.js';
+import { TaskWarning } from './tasks.js';
+import type { Clock } from '../../core/deps.js';
 
 /** Dependencies of the job routes. */
 export interface JobRouteDeps {
@@ -22,13 +25,20 @@ export interface JobRouteDeps {
   liveEvents: EventSink;
   /** Tasks refused, built-in payloads checked at submit time. @defaultValue {@link DEFAULT_SUBMIT_POLICY} */
   submitPolicy?: SubmitPolicy;
+  /** Which tasks live workers handle: a submit for another one is answered with a warning (or refused, per tenant). */
+  tasks: TaskService;
+  /** Stamps the events of job actions, and is the actions' own clock. */
+  clock: Clock;
 }
+
+/** A submitted job, with what the submit should know (a task no live worker handles). */
+export const SubmittedJob = Type.Object({ ...Job.properties, warnings: Type.Optional(Type.Array(TaskWarning)) }, { $id: 'SubmittedJob' });
 
 const JobList = Type.Object({ jobs: Type.Array(Type.Ref('Job')), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 const LogLine = Type.Object({ id: Type.String(), attempt: Type.Integer(), level: Type.String(), message: Type.String(), fields: Type.Unknown(), at: Type.String() });
 
 /** /api/v1/jobs: submit, list, read, cancel, retry, reschedule, logs. */
-export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
+export async function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const actor = (principal: ReturnType<typeof principalOf>): Actor => ({ tenantId: principal.tenantId, name: actorOf(principal) });
   const policy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
@@ -36,7 +46,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   const audited = async (request: FastifyRequest, action: string, change: JobEdit) => {
     const after = jobView(change.after);
     if (!change.changed) return after;
-    deps.liveEvents.publish([jobEvent(change.after, new Date().toISOString())]);
+    deps.liveEvents.publish([jobEvent(change.after, new Date(deps.clock.nowMs()).toISOString())]);
     await deps.audit(request, { action, targetType: 'job', targetId: change.after.id, before: jobView(change.before), after });
     return after;
   };
@@ -49,11 +59,12 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
       description: 'An `Idempotency-Key` header (or `idempotencyKey` in the body) returns the existing job for a repeated key (200 instead of 201); the same key with a different task, queue, payload, priority or maxAttempts is a 422 `IDEMPOTENCY_CONFLICT`.',
       headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
       body: Type.Ref('JobSubmit'),
-      response: { 200: Type.Ref('Job'), 201: Type.Ref('Job'), ...problemResponses, 422: Type.Ref('Problem') },
+      response: { 200: Type.Ref('SubmittedJob'), 201: Type.Ref('SubmittedJob'), ...problemResponses, 422: Type.Ref('Problem') },
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
     const spec = { ...(request.body as JobSpec) };
+    const warnings = await deps.tasks.check(principal.tenantId, [{ pointer: '', task: spec.task }]);
     const headerKey = request.headers['idempotency-key'];
     if (typeof headerKey === 'string' && spec.idempotencyKey === undefined) spec.idempotencyKey = headerKey;
     const traceParent = requestTraceParent(request);
@@ -63,7 +74,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
     const view = jobView(row);
     if (submitted.created) await deps.audit(request, { action: 'job.submit', targetType: 'job', targetId: row.id, after: view });
     void reply.header('location', `/api/v1/jobs/${row.id}`);
-    return reply.code(submitted.created ? 201 : 200).send(view);
+    return reply.code(submitted.created ? 201 : 200).send(warnings.length > 0 ? { ...view, warnings } : view);
   });
 
   r.post('/api/v1/jobs/batch', {
@@ -72,15 +83,20 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
       tags: ['jobs'],
       summary: 'Submit up to 1,000 jobs in one request (one transaction per 1,000)',
       body: Type.Object({ jobs: Type.Array(Type.Ref('JobSubmit'), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
-      response: { 201: Type.Object({ jobs: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), created: Type.Boolean() })) }), ...problemResponses },
+      response: {
+        201: Type.Object({ jobs: Type.Array(Type.Object({ id: Type.String(), status: Type.String(), created: Type.Boolean() })), warnings: Type.Optional(Type.Array(TaskWarning)) }),
+        ...problemResponses,
+        422: Type.Ref('Problem'),
+      },
     },
   }, async (request, reply) => {
     const principal = principalOf(request);
+    const warnings = await deps.tasks.check(principal.tenantId, (request.body.jobs as JobSpec[]).map((job, i) => ({ pointer: `/jobs/${i}`, task: job.task })));
     const traceParent = requestTraceParent(request);
     const jobs = await deps.producer.addMany(request.body.jobs as JobSpec[], { tenantId: principal.tenantId, createdBy: actorOf(principal), policy, ...(traceParent ? { traceParent } : {}) }, '/jobs');
     const answer = jobs.map((j) => ({ id: j.id, status: j.status, created: j.created }));
     await deps.audit(request, { action: 'job.submit_batch', targetType: 'job', after: { count: answer.length, ids: answer.filter((j) => j.created).map((j) => j.id) } });
-    return reply.code(201).send({ jobs: answer });
+    return reply.code(201).send(warnings.length > 0 ? { jobs: answer, warnings } : { jobs: answer });
   });
 
   r.get('/api/v1/jobs', {
@@ -115,7 +131,7 @@ export function jobRoutes(app: FastifyInstance, deps: JobRouteDeps): void {
   r.post('/api/v1/jobs/:id/cancel', {
     config: { permission: 'jobs:write' },
     schema: { tags: ['jobs'], summary: 'Cancel a job (queued: at once; running: the handler is asked to stop)', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses, 409: Type.Ref('Problem') } },
-  }, async (request) => audited(request, 'job.cancel', await cancelJob(deps.pool, actor(principalOf(request)), request.params.id)));
+  }, async (request) => audited(request, 'job.cancel', await cancelJob(deps.pool, actor(principalOf(request)), request.params.id, deps.clock)));
 
   r.post('/api/v1/jobs/:id/retry', {
     config: { permission: 'jobs:write' },

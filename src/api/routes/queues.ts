@@ -3,13 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Pool } from '../../db/pool.js';
-import { queueStats, type QueueStats } from '../../db/queries/job-admin.js';
-import { listQueueSettings, type QueueSettings } from '../../db/queries/queues.js';
-import { listLiveWorkers } from '../../db/queries/workers.js';
-import { changeQueue } from '../../engine/queue-service.js';
+import { listWorkers } from '../../engine/worker-directory.js';
+import { changeQueue, listQueues, type QueueSettings, type QueueStats } from '../../engine/queue-service.js';
 import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
+import type { Clock } from '../../core/deps.js';
 
 const THROUGHPUT_WINDOW_MS = 5 * 60_000;
 
@@ -34,20 +33,29 @@ function queueView(name: string, settings: QueueSettings | undefined, stats?: Qu
   };
 }
 
+/** Dependencies of the queue and worker routes. */
+export interface QueueRouteDeps {
+  pool: Pool;
+  audit: Auditor;
+  /** A worker whose heartbeat is older than this is not listed. */
+  workerStaleMs: number;
+  liveEvents: EventSink;
+  clock: Clock;
+}
+
 /** /api/v1/queues (counts, throughput, pause/resume, concurrency) and /api/v1/workers. */
-export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, options: { workerStaleMs: number; liveEvents: EventSink }): void {
+export async function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): Promise<void> {
+  const { pool, audit } = deps;
+  const options = deps;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
   r.get('/api/v1/queues', {
     config: { permission: 'queues:read' },
-    schema: { tags: ['queues'], summary: 'Queues with job counts by status and recent throughput', response: { 200: Type.Object({ queues: Type.Array(Queue) }), ...problemResponses } },
+    schema: { tags: ['queues'], summary: 'Queues with job counts by status and recent throughput', description: 'A queue is listed while it has jobs, or is paused or has a concurrency limit (a paused empty queue is listed with no jobs; resumed with no limit and no jobs, it is gone).', response: { 200: Type.Object({ queues: Type.Array(Queue) }), ...problemResponses } },
   }, async (request) => {
     const { tenantId } = principalOf(request);
-    const [stats, settings] = await Promise.all([queueStats(pool, tenantId, THROUGHPUT_WINDOW_MS), listQueueSettings(pool, tenantId)]);
-    const names = [...new Set([...stats.map((s) => s.queue), ...settings.map((s) => s.name)])].sort();
-    return {
-      queues: names.map((name) => queueView(name, settings.find((s) => s.name === name), stats.find((s) => s.queue === name))),
-    };
+    const queues = await listQueues(pool, tenantId, THROUGHPUT_WINDOW_MS);
+    return { queues: queues.map((q) => queueView(q.name, q.settings, q.stats)) };
   });
 
   const change = (action: string, summary: string, body: ReturnType<typeof Type.Object> | null, toChange: (b: { limit?: number | null }) => { paused?: boolean; concurrencyLimit?: number | null }) =>
@@ -61,7 +69,7 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
         const { name } = request.params;
         const { before, after } = await changeQueue(pool, { tenantId }, name, toChange(request.body ?? {}));
         const view = queueView(name, after);
-        options.liveEvents.publish([{ type: 'queue', tenantId, queue: name, action: action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'limit', at: new Date().toISOString() }]);
+        options.liveEvents.publish([{ type: 'queue', tenantId, queue: name, action: action === 'pause' ? 'paused' : action === 'resume' ? 'resumed' : 'limit', at: new Date(deps.clock.nowMs()).toISOString() }]);
         await audit(request, { action: `queue.${action}`, targetType: 'queue', targetId: name, before: before ? queueView(name, before) : null, after: view });
         return view;
       },
@@ -94,8 +102,8 @@ export function queueRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, op
       },
     },
   }, async (request) => {
-    const rows = await listLiveWorkers(pool, principalOf(request).tenantId, options.workerStaleMs);
-    const now = Date.now();
+    const rows = await listWorkers(pool, principalOf(request).tenantId, options.workerStaleMs);
+    const now = deps.clock.nowMs();
     return {
       workers: rows.map((w) => ({
         id: w.id, name: w.name, kind: w.kind, zone: w.zone, tasks: w.tasks, queues: w.queues, labels: w.labels ?? {}, concurrency: w.concurrency,

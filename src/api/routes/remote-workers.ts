@@ -1,27 +1,16 @@
-import type { EventSink } from '../../core/live-events.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { checkJsonValue, NAME_PATTERN, TASK_PATTERN } from '../../core/validate.js';
-import type { Logger } from '../../core/deps.js';
-import type { Pool } from '../../db/pool.js';
-import { RemoteWorkerService } from '../../engine/remote-workers.js';
+import type { RemoteWorkerService } from '../../engine/remote-workers.js';
 import { AppError } from '../../errors/index.js';
 import { principalOf } from '../plugins/auth.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 
 /** Dependencies of the remote-worker routes. */
 export interface RemoteWorkerRouteDeps {
-  pool: Pool;
-  logger: Logger;
-  /** Lease per claim/heartbeat. @defaultValue 30000 */
-  leaseMs?: number;
-  /** A worker not heard from for this long must register again with another API process. @defaultValue 45000 */
-  workerStaleMs?: number;
-  /** Use this service instead of creating one (its `close()` is then the caller's). */
-  service?: RemoteWorkerService;
-  /** Where claims and outcomes are announced (live events). */
-  liveEvents?: EventSink;
+  /** The process's remote-worker service (built by the caller: `src/server/api-services.ts`). */
+  service: RemoteWorkerService;
 }
 
 /** The longest a claim may wait for a job (`waitMs`); the api's idle timeout must exceed it. */
@@ -86,19 +75,12 @@ function clientGone(reply: FastifyReply): AbortSignal {
 
 /**
  * /api/v1/worker: the remote-worker protocol (docs/remote-workers.md). Every route needs a key
- * (or user) with the `worker` permission; the tenant is the key's. Returns the service, which the
- * app closes with itself (`onClose`) unless it was passed in.
+ * (or user) with the `worker` permission; the tenant is the key's.
  */
-export function remoteWorkerRoutes(app: FastifyInstance, deps: RemoteWorkerRouteDeps): RemoteWorkerService {
-  const service = deps.service ?? new RemoteWorkerService({
-    pool: deps.pool,
-    logger: deps.logger,
-    ...(deps.leaseMs === undefined ? {} : { leaseMs: deps.leaseMs }),
-    ...(deps.workerStaleMs === undefined ? {} : { workerStaleMs: deps.workerStaleMs }),
-    ...(deps.liveEvents === undefined ? {} : { liveEvents: deps.liveEvents }),
-  });
-  // preClose: waiting long-polls answer `{jobs: []}` at once instead of holding the shutdown.
-  if (!deps.service) app.addHook('preClose', async () => { await service.close(); });
+export async function remoteWorkerRoutes(app: FastifyInstance, { service }: RemoteWorkerRouteDeps): Promise<void> {
+  // preClose: waiting long-polls answer `{jobs: []}` at once instead of holding the app's close
+  // (the service is closed for good: closing it again, as its owner does, is harmless).
+  app.addHook('preClose', async () => { await service.close(); });
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tenant = (request: FastifyRequest): string => principalOf(request).tenantId;
   const common = { config: { permission: 'worker' as const }, preHandler: storableBody };
@@ -219,6 +201,4 @@ export function remoteWorkerRoutes(app: FastifyInstance, deps: RemoteWorkerRoute
     await service.stop(tenant(request), request.body.workerId);
     return reply.code(204).send(null);
   });
-
-  return service;
 }

@@ -24,6 +24,7 @@ import { principalOf } from '../plugins/auth.js';
 import { requestTraceParent } from '../plugins/tracing.js';
 import { IdParams, problemResponses } from '../schemas/common.js';
 import { describeTiming, SchedulePreview, scheduleView } from '../schemas/schedules.js';
+import type { Clock } from '../../core/deps.js';
 
 const Run = Type.Object({
   fireAt: Type.String(),
@@ -45,15 +46,26 @@ function timingOfSpec(spec: unknown): { cron: string | null; intervalMs: number 
   };
 }
 
+/** Dependencies of the schedule routes. */
+export interface ScheduleRouteDeps {
+  pool: Pool;
+  audit: Auditor;
+  liveEvents: EventSink;
+  /** @defaultValue {@link DEFAULT_SUBMIT_POLICY} */
+  submitPolicy?: SubmitPolicy;
+  clock: Clock;
+}
+
 /** /api/v1/schedules: CRUD, pause/resume, trigger now, preview, runs. */
-export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor, liveEvents: EventSink, submitPolicy: SubmitPolicy = DEFAULT_SUBMIT_POLICY): void {
+export async function scheduleRoutes(app: FastifyInstance, deps: ScheduleRouteDeps): Promise<void> {
+  const { pool, audit, liveEvents, submitPolicy = DEFAULT_SUBMIT_POLICY, clock } = deps;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   /** The job template a schedule will fire is checked like a submit, now rather than at every fire. */
   const checkTemplate = (tenantId: string, task: unknown, payload: unknown): Promise<void> => checkSubmission(pool, tenantId, [{ pointer: '', task, payload }], submitPolicy);
   const actor = (p: Principal): Actor & { createdBy: string } => ({ tenantId: p.tenantId, name: actorOf(p), createdBy: actorOf(p) });
   const one = { 200: Type.Ref('Schedule'), ...problemResponses };
   const announce = (tenantId: string, scheduleId: string, action: ScheduleAction): void =>
-    liveEvents.publish([{ type: 'schedule', tenantId, scheduleId, action, at: new Date().toISOString() }]);
+    liveEvents.publish([{ type: 'schedule', tenantId, scheduleId, action, at: new Date(clock.nowMs()).toISOString() }]);
   const audited = async (request: FastifyRequest, action: string, change: ScheduleChange) => {
     const after = scheduleView(change.after!);
     announce(change.after!.tenantId, change.after!.id, action === 'schedule.pause' ? 'paused' : action === 'schedule.resume' ? 'resumed' : 'updated');
@@ -142,7 +154,7 @@ export function scheduleRoutes(app: FastifyInstance, pool: Pool, audit: Auditor,
   }, async (request, reply) => {
     const traceParent = requestTraceParent(request);
     const { jobId, fireAt, changes } = await triggerSchedule(pool, actor(principalOf(request)), request.params.id, traceParent ? { traceParent } : {});
-    const at = new Date().toISOString();
+    const at = new Date(clock.nowMs()).toISOString();
     announce(principalOf(request).tenantId, request.params.id, 'triggered');
     liveEvents.publish(changes.map((c) => jobEvent(c, at)));
     await audit(request, { action: 'schedule.trigger', targetType: 'schedule', targetId: request.params.id, after: { jobId, fireAt: fireAt.toISOString() } });

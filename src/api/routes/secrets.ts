@@ -8,8 +8,12 @@ import type { Auditor } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas/common.js';
 
-/** A secret as every answer shows it: metadata, and `set: true` in place of the value. */
-const SecretView = Type.Object({
+/**
+ * A secret as every answer shows it: metadata, and `set: true` in place of the value. Shared
+ * schema `Secret`, added by build-app.ts (one added inside a route plugin would replace the app's
+ * validator compiler there).
+ */
+export const SecretView = Type.Object({
   name: Type.String(),
   description: Type.Union([Type.String(), Type.Null()]),
   keyId: Type.String({ description: 'Id of the key the value is encrypted under (rotation progress)' }),
@@ -42,13 +46,18 @@ export function secretView(meta: SecretMetadata) {
   };
 }
 
+/** Dependencies of the secret routes. */
+export interface SecretRouteDeps {
+  secrets: SecretService;
+  audit: Auditor;
+}
+
 /**
  * /api/v1/secrets: list (managers and admins), set and delete (admins). No route ever answers
  * with a value; the audit log records metadata only.
  */
-export function secretRoutes(app: FastifyInstance, secrets: SecretService, audit: Auditor): void {
+export async function secretRoutes(app: FastifyInstance, { secrets, audit }: SecretRouteDeps): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-  app.addSchema(SecretView);
 
   r.get('/api/v1/secrets', {
     config: { permission: 'secrets:read' },

@@ -44,3 +44,12 @@ export async function listQueueSettings(db: Queryable, tenantId: string | null):
   );
   return rows;
 }
+
+/** Drop a queue's settings row when it carries no setting (not paused, no limit); true when dropped. */
+export async function deleteDefaultQueueSettings(db: Queryable, tenantId: string, name: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `DELETE FROM jobplane.queues WHERE tenant_id = $1 AND name = $2 AND NOT paused AND concurrency_limit IS NULL`,
+    [tenantId, name],
+  );
+  return (rowCount ?? 0) > 0;
+}

@@ -29,7 +29,7 @@ const ACTIVE_COUNTS = `
 
 /**
  * Per bucket: jobs that finished (by finished_at), jobs that started (by started_at) and the
- * enqueue→start latency (started_at - run_at) of the started ones. The scan is a primary-key
+ * enqueue→start latency (started_at - max(run_at, created_at)) of the started ones. The scan is a primary-key
  * range: ids are UUID v7, so `id >= floor(createdAfter)` reads only jobs created since then.
  * Each job yields up to two events (its finish and its start), which may fall in different buckets.
  */
@@ -46,7 +46,8 @@ const BUCKETS = `
   -- date_part (float8) rather than extract (numeric): measured 2x faster on 50,000 events.
   CROSS JOIN LATERAL (VALUES
     (CASE j.status WHEN 'completed' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END, j.finished_at, NULL::float8),
-    (0, j.started_at, greatest(0, date_part('epoch', j.started_at - j.run_at) * 1000))
+    -- From when the job became due: a run_at before the submit (back-dated) is not time spent waiting.
+    (0, j.started_at, greatest(0, date_part('epoch', j.started_at - greatest(j.run_at, j.created_at)) * 1000))
   ) AS e(kind, at, latency)
   CROSS JOIN LATERAL (SELECT floor((date_part('epoch', e.at) * 1000 - $3::float8) / $5::float8)::int AS bucket) AS b
   WHERE j.id >= $2::uuid
