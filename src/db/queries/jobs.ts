@@ -1,3 +1,8 @@
+/**
+ * The statements of a job's hot path: insert, claim, lease renewal, output and the fenced report.
+ * Over 400 lines on purpose: each statement carries its contract and plan next to it, and they
+ * share the partial indexes (one per status) whose use is easiest to check when read together.
+ */
 import type { JobChange } from '../../core/live-events.js';
 import type { AttemptError } from './job-rows.js';
 import type { Queryable } from '../pool.js';
