@@ -219,7 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const workerStaleMs = deps.workerStaleMs ?? DEFAULT_WORKER_STALE_MS;
   const submitPolicy = deps.submitPolicy ?? DEFAULT_SUBMIT_POLICY;
-  const tasks = createTaskService({ db: pool, workerStaleMs });
+  const tasks = createTaskService({ db: pool, workerStaleMs, clock });
   await app.register(healthRoutes, { pool, readiness: deps.readiness, health: deps.health });
   if (deps.metrics) {
     const metrics = deps.metrics;

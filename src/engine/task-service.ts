@@ -3,10 +3,21 @@
  * a submit for a task none of them handles gets: a warning, or — with the tenant's `strictTasks`
  * setting — a 422 TASK_UNKNOWN. Without this, such a job sits queued forever without a word.
  */
+import type { Clock } from '../core/deps.js';
 import { TASK_PATTERN } from '../core/validate.js';
 import type { Queryable } from '../db/pool.js';
 import { findUnhandledTasks, listLiveTasks } from '../db/queries/tasks.js';
 import { AppError } from '../errors/index.js';
+import { systemClock } from './clock.js';
+
+/**
+ * A task found handled is taken as handled for this long without asking again, so a stream of
+ * submits costs one lookup per task per second, not one per submit. A worker that goes away is
+ * noticed this much later; a task that was unknown is looked up on every submit.
+ */
+export const HANDLED_TASK_CACHE_MS = 1000;
+/** Entries kept at most (a flood of distinct task names cannot grow the cache without bound). */
+const CACHE_LIMIT = 10_000;
 
 /** A task at least one live worker handles. */
 export interface LiveTask {
@@ -47,15 +58,24 @@ export function unhandledTaskMessage(task: string): string {
 }
 
 /** A task service on `db`; a worker whose heartbeat is older than `workerStaleMs` is not live. */
-export function createTaskService(options: { db: Queryable; workerStaleMs: number }): TaskService {
+export function createTaskService(options: { db: Queryable; workerStaleMs: number; clock?: Clock }): TaskService {
   const { db, workerStaleMs } = options;
+  const clock = options.clock ?? systemClock;
+  /** `tenant\0task` → until when it counts as handled. */
+  const handledUntil = new Map<string, number>();
   return {
     list: (tenantId) => listLiveTasks(db, tenantId, workerStaleMs),
     async check(tenantId, uses) {
       // A task that is not a valid name is refused by the job's own validation, with its own message.
       const named = uses.filter((u) => typeof u.task === 'string' && TASK_PATTERN.test(u.task));
       if (named.length === 0) return [];
-      const { strictTasks, unhandled } = await findUnhandledTasks(db, tenantId, [...new Set(named.map((u) => u.task))], workerStaleMs);
+      const now = clock.nowMs();
+      const keyOf = (task: string): string => `${tenantId}\u0000${task}`;
+      const asked = [...new Set(named.map((u) => u.task))].filter((task) => (handledUntil.get(keyOf(task)) ?? 0) <= now);
+      if (asked.length === 0) return [];
+      const { strictTasks, unhandled } = await findUnhandledTasks(db, tenantId, asked, workerStaleMs);
+      if (handledUntil.size > CACHE_LIMIT) handledUntil.clear();
+      for (const task of asked) if (!unhandled.includes(task)) handledUntil.set(keyOf(task), now + HANDLED_TASK_CACHE_MS);
       if (unhandled.length === 0) return [];
       if (strictTasks) {
         const errors = named.filter((u) => unhandled.includes(u.task)).map((u) => ({ pointer: `${u.pointer}/task`, message: unhandledTaskMessage(u.task) }));
