@@ -4,6 +4,7 @@
  * stream of this process) and the remote-worker service (long-polled claims, leases).
  */
 import type { Logger } from '../core/deps.js';
+import { DEFAULT_WORKER_STALE_MS } from '../core/defaults.js';
 import type { EventSink } from '../core/live-events.js';
 import type { Pool } from '../db/pool.js';
 import { EventHub } from '../engine/event-hub.js';
@@ -33,7 +34,7 @@ export async function startApiServices(options: ApiServiceOptions): Promise<ApiS
     pool: options.pool,
     logger: options.logger,
     liveEvents: options.liveEvents,
-    workerStaleMs: options.workerStaleMs ?? 45_000,
+    workerStaleMs: options.workerStaleMs ?? DEFAULT_WORKER_STALE_MS,
   });
   const eventHub = new EventHub({ pool: options.pool, logger: options.logger });
   await eventHub.start();
