@@ -125,8 +125,8 @@ export async function createJobplane(options: JobplaneOptions): Promise<Jobplane
       },
     },
     schedules: {
-      create: (spec) => createSchedule(pool, actor, spec),
-      update: (id, patch) => updateScheduleFields(pool, actor, id, patch),
+      create: (spec) => createSchedule(pool, actor, spec, options.submitPolicy),
+      update: (id, patch) => updateScheduleFields(pool, actor, id, patch, options.submitPolicy),
       pause: (id) => setSchedulePaused(pool, actor, id, true),
       resume: (id) => setSchedulePaused(pool, actor, id, false),
       trigger: (id) => triggerSchedule(pool, actor, id),

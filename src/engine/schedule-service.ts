@@ -20,6 +20,7 @@ import {
 } from '../db/queries/schedules.js';
 import { checkJobId, type Actor } from './job-service.js';
 import { enqueueFire } from './schedule-jobs.js';
+import { checkSubmission, type SubmitPolicy } from './submit-checks.js';
 
 /** A change to a schedule, before and after (for the audit log). */
 export interface ScheduleChange {
@@ -57,8 +58,21 @@ async function requireSchedule(db: Queryable, actor: Actor, id: string, lock: bo
   return row;
 }
 
-/** Create a schedule; it fires first at its next fire time after now (database clock). */
-export async function createSchedule(db: Queryable, actor: Actor & { createdBy?: string | null }, spec: unknown): Promise<ScheduleRow> {
+/**
+ * The job a schedule will fire is checked like a submit (task policy, built-in payloads, secret
+ * references), when the schedule is saved rather than at every fire. No policy: nothing checked.
+ */
+async function checkTemplate(db: Queryable, tenantId: string, task: unknown, payload: unknown, policy: SubmitPolicy | undefined): Promise<void> {
+  if (policy) await checkSubmission(db, tenantId, [{ pointer: '', task, payload }], policy);
+}
+
+/**
+ * Create a schedule; it fires first at its next fire time after now (database clock). With a
+ * `policy`, its job template must pass the submit checks (the API and the SDK pass theirs).
+ */
+export async function createSchedule(db: Queryable, actor: Actor & { createdBy?: string | null }, spec: unknown, policy?: SubmitPolicy): Promise<ScheduleRow> {
+  const template = (spec ?? {}) as { task?: unknown; payload?: unknown };
+  await checkTemplate(db, actor.tenantId ?? DEFAULT_TENANT_ID, template.task, template.payload, policy);
   const fields = normalizeScheduleSpec(spec, await databaseNow(db));
   try {
     const row = await insertSchedule(db, uuidv7(), actor.tenantId ?? DEFAULT_TENANT_ID, actor.createdBy ?? null, fields);
@@ -73,11 +87,13 @@ export async function createSchedule(db: Queryable, actor: Actor & { createdBy?:
  * Change a schedule: `patch` fields replace the current ones. A timing change recomputes the next
  * fire time from now; other edits keep it.
  */
-export async function updateScheduleFields(db: Queryable, actor: Actor, id: string, patch: unknown): Promise<ScheduleChange> {
+export async function updateScheduleFields(db: Queryable, actor: Actor, id: string, patch: unknown, policy?: SubmitPolicy): Promise<ScheduleChange> {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw invalidField('/', 'must be an object');
   const change = await withTransaction(db, async (tx) => {
     const before = await requireSchedule(tx, actor, id, true);
     const p = patch as Partial<ScheduleSpec>;
+    // The template after the patch: a new payload for the old task, or the old payload for a new task.
+    if (p.task !== undefined || p.payload !== undefined) await checkTemplate(tx, before.tenantId, p.task ?? before.task, p.payload !== undefined ? p.payload : before.payload, policy);
     const merged: Record<string, unknown> = { ...toSpec(before), ...p };
     if (p.cron !== undefined && p.cron !== null) merged.intervalMs = null;
     if (p.intervalMs !== undefined && p.intervalMs !== null) merged.cron = null;

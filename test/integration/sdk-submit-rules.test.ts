@@ -71,3 +71,12 @@ test('without an installation policy the SDK refuses no task name: its own handl
   const job = await plain.jobs.add({ task: 'shell', queue: 'q-own-shell', payload: { anything: true } });
   assert.equal(job.created, true);
 });
+
+test('a schedule whose job template the installation refuses is refused by jp.schedules as by POST /api/v1/schedules, when created and when changed', async () => {
+  const spec = { name: 'nightly-shell', cron: '0 2 * * *', task: 'shell', payload: { command: ['id'] } };
+  const api = await app.inject({ method: 'POST', url: '/api/v1/schedules', headers: as('manager'), payload: spec });
+  assert.equal(api.json<{ code: string }>().code, 'TASK_DISABLED');
+  await assert.rejects(jp.schedules.create(spec), (error: unknown) => isAppError(error) && error.code === 'TASK_DISABLED');
+  const created = await jp.schedules.create({ name: 'nightly-fib', cron: '0 2 * * *', task: 'fibonacci', payload: { n: 10 } });
+  await assert.rejects(jp.schedules.update(created.id, { payload: { n: 'seven' } }), (error: unknown) => isAppError(error) && error.code === 'VALIDATION_FAILED' && error.errors.some((e) => e.pointer === '/payload/n'));
+});

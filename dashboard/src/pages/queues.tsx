@@ -5,7 +5,8 @@
  */
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, JOB_STATUSES } from '../api';
-import { Confirm, Empty, ErrorBox, Field, ListStates, PageHeader } from '../components/ui';
+import { DataTable } from '../components/data-table';
+import { Confirm, ErrorBox, Field, PageHeader } from '../components/ui';
 import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { count } from '../format';
 import { useResource, useThrottled } from '../hooks';
@@ -79,72 +80,45 @@ export function QueuesPage(): ReactNode {
         {message ? <span role="status">{message}</span> : null}
       </div>
       {actionError && !action ? <ErrorBox error={actionError} /> : null}
-      <ListStates list={resource} />
-      {queues && queues.length === 0 ? (
-        <Empty>
-          No queues yet. A queue appears when the first job is submitted to it{can('jobs:write') ? <> — <Link to="/submit">submit a job</Link></> : null}.
-        </Empty>
-      ) : null}
-      {queues && queues.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="Queues" aria-busy={loading} className="stack">
-            <thead>
-              <tr>
-                <th scope="col">Queue</th>
-                <th scope="col">State</th>
-                <th scope="col">Jobs by status</th>
-                <th scope="col">Last 5 min</th>
-                <th scope="col">Concurrency limit</th>
-                {canWrite ? <th scope="col">Actions</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {queues.map((q) => {
-                const statuses = JOB_STATUSES.filter((s) => (q.counts[s] ?? 0) > 0);
-                return (
-                  <tr key={q.name} data-queue={q.name}>
-                    <th scope="row" className="truncate row-head" title={q.name}>
-                      <Link to={`/jobs?queue=${encodeURIComponent(q.name)}`}>{q.name}</Link>
-                    </th>
-                    <td data-label="State">{q.paused ? <span className="badge badge-paused">paused</span> : <span className="badge badge-active">active</span>}</td>
-                    <td data-label="Jobs" className="wrap">
-                      {statuses.length === 0 ? (
-                        <span className="muted">no jobs</span>
-                      ) : (
-                        <ul className="counts" aria-label={`Jobs of ${q.name} by status`}>
-                          {statuses.map((s) => (
-                            <li key={s}>
-                              <Link to={`/jobs?queue=${encodeURIComponent(q.name)}&status=${s}`} className={`count count-${s}`}>
-                                <span className="count-n">{count(q.counts[s] ?? 0)}</span> {s}
-                              </Link>
-                            </li>
-                          ))}
-                        </ul>
-                      )}
-                    </td>
-                    <td data-label="Last 5 min">
-                      {count(q.completedLast5m)} completed, <span className={q.failedLast5m > 0 ? 'error-text' : undefined}>{count(q.failedLast5m)} failed</span>
-                    </td>
-                    <td data-label="Concurrency">{q.concurrencyLimit === null ? <span className="muted">no limit</span> : `${count(q.concurrencyLimit)} at once`}</td>
-                    {canWrite ? (
-                      <td data-label="Actions">
-                        <div className="row-actions">
-                          <button type="button" className="btn btn-small" aria-label={`${q.paused ? 'Resume' : 'Pause'} queue ${q.name}`} onClick={() => { setActionError(null); setAction({ kind: q.paused ? 'resume' : 'pause', queue: q }); }}>
-                            {q.paused ? 'Resume' : 'Pause'}
-                          </button>
-                          <button type="button" className="btn btn-small" aria-label={`Set concurrency limit of ${q.name}`} onClick={() => { setActionError(null); setAction({ kind: 'limit', queue: q }); }}>
-                            Set concurrency limit
-                          </button>
-                        </div>
-                      </td>
-                    ) : null}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        label="Queues"
+        resource={resource}
+        empty={<>No queues yet. A queue appears when the first job is submitted to it{can('jobs:write') ? <> — <Link to="/submit">submit a job</Link></> : null}.</>}
+        rows={queues ?? []}
+        rowKey={(q) => q.name}
+        rowProps={(q) => ({ 'data-queue': q.name })}
+        columns={[
+          { header: 'Queue', rowHeader: true, cellClassName: 'truncate', title: (q) => q.name, cell: (q) => <Link to={`/jobs?queue=${encodeURIComponent(q.name)}`}>{q.name}</Link> },
+          { header: 'State', cell: (q) => (q.paused ? <span className="badge badge-paused">paused</span> : <span className="badge badge-active">active</span>) },
+          { header: 'Jobs by status', cellClassName: 'wrap', cell: (q) => <StatusCounts queue={q} /> },
+          {
+            header: 'Last 5 min',
+            cell: (q) => (
+              <>
+                {count(q.completedLast5m)} completed, <span className={q.failedLast5m > 0 ? 'error-text' : undefined}>{count(q.failedLast5m)} failed</span>
+              </>
+            ),
+          },
+          { header: 'Concurrency limit', cell: (q) => (q.concurrencyLimit === null ? <span className="muted">no limit</span> : `${count(q.concurrencyLimit)} at once`) },
+          ...(canWrite
+            ? [
+                {
+                  header: 'Actions',
+                  cell: (q: Queue) => (
+                    <div className="row-actions">
+                      <button type="button" className="btn btn-small" aria-label={`${q.paused ? 'Resume' : 'Pause'} queue ${q.name}`} onClick={() => { setActionError(null); setAction({ kind: q.paused ? 'resume' : 'pause', queue: q }); }}>
+                        {q.paused ? 'Resume' : 'Pause'}
+                      </button>
+                      <button type="button" className="btn btn-small" aria-label={`Set concurrency limit of ${q.name}`} onClick={() => { setActionError(null); setAction({ kind: 'limit', queue: q }); }}>
+                        Set concurrency limit
+                      </button>
+                    </div>
+                  ),
+                },
+              ]
+            : []),
+        ]}
+      />
 
       {action && action.kind !== 'limit' ? (
         <Confirm
@@ -218,5 +192,22 @@ function LimitDialog({ queue, busy, error, onCancel, onSave }: { queue: Queue; b
         </div>
       </form>
     </dialog>
+  );
+}
+
+/** A queue's jobs by status, each count linking to those jobs. */
+function StatusCounts({ queue: q }: { queue: Queue }): ReactNode {
+  const statuses = JOB_STATUSES.filter((s) => (q.counts[s] ?? 0) > 0);
+  if (statuses.length === 0) return <span className="muted">no jobs</span>;
+  return (
+    <ul className="counts" aria-label={`Jobs of ${q.name} by status`}>
+      {statuses.map((s) => (
+        <li key={s}>
+          <Link to={`/jobs?queue=${encodeURIComponent(q.name)}&status=${s}`} className={`count count-${s}`}>
+            <span className="count-n">{count(q.counts[s] ?? 0)}</span> {s}
+          </Link>
+        </li>
+      ))}
+    </ul>
   );
 }
