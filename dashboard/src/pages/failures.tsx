@@ -12,25 +12,11 @@ import { useLiveEvents, type LiveEvent } from '../live-stream';
 import { ago, count, dateTime, shortId } from '../format';
 import { Link, setQuery, useLocation } from '../router';
 import { useCan } from '../session';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-/** One group as `GET /api/v1/failures` returns it. */
-interface FailureGroup {
-  task: string;
-  message: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  sampleJobId: string;
-  sampleMessage: string;
-  kind: string | null;
-  queues: string[];
-}
+type FailureGroup = FailureList['groups'][number];
 
-interface FailureList {
-  since: string;
-  groups: FailureGroup[];
-  truncated: boolean;
-}
+type FailureList = ResponseOf<'/api/v1/failures', 'get'>;
 
 const WINDOWS = [
   { value: '1h', label: 'Last hour', ms: 3_600_000 },

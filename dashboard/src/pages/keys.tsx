@@ -9,19 +9,9 @@ import { DataTable } from '../components/data-table';
 import { Chips, Confirm, ErrorBox, Field, PageHeader } from '../components/ui';
 import { ago, dateTime } from '../format';
 import { useCan } from '../session';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  last4: string;
-  scopes: string[];
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  createdBy: string | null;
-  createdAt: string;
-}
+type ApiKey = ResponseOf<'/api/v1/keys', 'get'>['keys'][number];
 
 type CreatedKey = ApiKey & { key: string };
 

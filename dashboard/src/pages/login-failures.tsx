@@ -8,17 +8,9 @@ import { api } from '../api';
 import { DataTable } from '../components/data-table';
 import { dateTime } from '../format';
 import { useResource } from '../hooks';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-interface LoginFailure {
-  at: string;
-  firstAt: string;
-  minute: string;
-  clientIp: string;
-  username: string;
-  reason: string;
-  userId: string | null;
-  attempts: number;
-}
+type LoginFailure = ResponseOf<'/api/v1/security/login-failures', 'get'>['failures'][number];
 
 const REASON: Record<string, string> = {
   'invalid-credentials': 'wrong password',

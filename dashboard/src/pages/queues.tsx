@@ -12,15 +12,9 @@ import { count } from '../format';
 import { useResource, useThrottled } from '../hooks';
 import { Link } from '../router';
 import { useCan } from '../session';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-interface Queue {
-  name: string;
-  paused: boolean;
-  concurrencyLimit: number | null;
-  counts: Record<string, number>;
-  completedLast5m: number;
-  failedLast5m: number;
-}
+type Queue = ResponseOf<'/api/v1/queues', 'get'>['queues'][number];
 
 type Action = { kind: 'pause' | 'resume'; queue: Queue } | { kind: 'limit'; queue: Queue } | null;
 

@@ -9,14 +9,9 @@ import { DataTable } from '../components/data-table';
 import { ErrorBox, Field, PageHeader } from '../components/ui';
 import { ago } from '../format';
 import { useCan } from '../session';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-interface Tenant {
-  id: string;
-  slug: string;
-  name: string;
-  users: number;
-  createdAt: string;
-}
+type Tenant = ResponseOf<'/api/v1/tenants', 'get'>['tenants'][number];
 
 export function TenantsPage(): ReactNode {
   const can = useCan();

@@ -13,18 +13,10 @@ import { ago } from '../format';
 import { useCan, useMe } from '../session';
 import { accountRank, principalRank } from '../../../src/core/account-rules.js';
 import type { Principal } from '../../../src/core/access.js';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-interface User {
-  id: string;
-  tenantId: string;
-  username: string;
-  role: Role;
-  superadmin: boolean;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-  lastLoginAt: string | null;
-}
+/** A user as the API lists them; their role is always one of the three. */
+type User = Omit<ResponseOf<'/api/v1/users', 'get'>['users'][number], 'role'> & { role: Role };
 
 const ROLES: readonly Role[] = ['viewer', 'manager', 'admin'];
 const ROLE_HINT: Record<Role, string> = {

@@ -8,22 +8,9 @@ import { api } from '../api';
 import { DataTable, type Column } from '../components/data-table';
 import { Chips, PageHeader } from '../components/ui';
 import { ago, count } from '../format';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 
-interface Worker {
-  id: string;
-  name: string;
-  kind: string;
-  zone: string | null;
-  tasks: string[];
-  queues: string[] | null;
-  concurrency: number;
-  running: number;
-  hostname: string | null;
-  startedAt: string;
-  lastHeartbeatAt: string;
-  heartbeatAgeMs: number;
-  labels?: Record<string, string> | null;
-}
+type Worker = ResponseOf<'/api/v1/workers', 'get'>['workers'][number];
 
 const REFRESH_MS = 5000;
 
