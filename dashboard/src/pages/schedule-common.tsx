@@ -1,30 +1,17 @@
 /** Shared by the Schedules pages: API shapes, time formatting in a schedule's zone, small widgets. */
 import type { ReactNode } from 'react';
 import type { ApiSchedule } from '../../../src/client/client.js';
+import type { ResponseOf } from '../../../src/client/api-shapes.js';
 import { ago } from '../format';
 
 /** A schedule as the API returns it (the typed client's shape). */
 export type Schedule = ApiSchedule;
 
-export interface ScheduleList {
-  schedules: Schedule[];
-  nextCursor: string | null;
-}
+export type ScheduleList = ResponseOf<'/api/v1/schedules', 'get'>;
 
-export interface SchedulePreview {
-  fireTimes: string[];
-  describe: string;
-  timezone: string;
-}
+export type SchedulePreview = ResponseOf<'/api/v1/schedules/{id}/preview', 'get'>;
 
-export interface ScheduleRun {
-  fireAt: string;
-  outcome: string;
-  reason: string;
-  jobId: string | null;
-  jobStatus: string | null;
-  createdAt: string;
-}
+export type ScheduleRun = ResponseOf<'/api/v1/schedules/{id}/runs', 'get'>['runs'][number];
 
 export const MISFIRE_POLICIES: ReadonlyArray<{ value: string; label: string; explain: string }> = [
   { value: 'run-once', label: 'Run once', explain: 'After downtime or a pause, enqueue only the latest missed fire.' },
