@@ -51,7 +51,7 @@ test('the job page of a waiting job says when no live worker handles its task, a
   await context.close();
 });
 
-test('the submit form offers the shell task only while a live worker runs it', async () => {
+test('the submit and schedule forms offer the shell task only while a live worker runs it', async () => {
   const { context, page, errors } = await loggedInPage(browser, server.url, 'admin', PASSWORD);
   const options = async (): Promise<string[]> => page.locator('datalist option').evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value));
   const tasksRead = page.waitForResponse((r) => r.url().endsWith('/api/v1/tasks'));
@@ -59,6 +59,13 @@ test('the submit form offers the shell task only while a live worker runs it', a
   await tasksRead;
   await page.locator('datalist option[value="noop"]').waitFor({ state: 'attached' });
   assert.ok(!(await options()).includes('shell'), `offered: ${(await options()).join(', ')}`);
+  // The schedule form offers the same list.
+  const scheduleTasksRead = page.waitForResponse((r) => r.url().endsWith('/api/v1/tasks'));
+  await page.goto(`${server.url}/schedules/new`);
+  await scheduleTasksRead;
+  await page.locator('datalist option[value="noop"]').waitFor({ state: 'attached' });
+  assert.ok(!(await options()).includes('shell'), `schedule form offered: ${(await options()).join(', ')}`);
+  await page.goto(`${server.url}/submit`);
   const workerKey = (await call<{ key: string }>('POST', '/api/v1/keys', { name: 'shell runner', scopes: ['worker'] })).key;
   await call('POST', '/api/v1/worker/register', { name: 'shell-runner', tasks: ['shell', 'custom-report'], capacity: 1 }, { 'x-api-key': workerKey });
   await page.reload();

@@ -7,11 +7,11 @@ import { api, ApiError } from '../api';
 import { errorsFor, FormProblem } from '../components/form-problem';
 import { ErrorBox, Field, Loading, PageHeader } from '../components/ui';
 import { Link, navigate } from '../router';
+import { useOfferedTasks } from '../live-tasks';
 import { useCan } from '../session';
 import { BLANK, fromSchedule, intervalMsOf, scheduleBody, UNITS, type FormState } from '../schedule-form-state';
 import { browserZone, MISFIRE_POLICIES, OVERLAP_POLICIES, zonedTime, zoneNames, type Schedule, type SchedulePreview } from './schedule-common';
 
-const BUILT_IN = ['http', 'fibonacci', 'sleep', 'noop', 'shell'];
 const PREVIEW_COUNT = 5;
 
 /** /schedules/new and /schedules/:id/edit */
@@ -51,6 +51,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
   const [previewError, setPreviewError] = useState<ApiError | null>(null);
   const [previewing, setPreviewing] = useState(false);
   const zones = useMemo(() => zoneNames(), []);
+  const offered = useOfferedTasks();
   const sequence = useRef(0);
 
   const intervalMs = intervalMsOf(f);
@@ -239,7 +240,7 @@ function ScheduleForm({ id, initial }: { id: string | undefined; initial: FormSt
               <>
                 <input id={fid} list={`${fid}-tasks`} value={f.task} onChange={(e) => set('task', e.target.value)} required maxLength={128} autoComplete="off" />
                 <datalist id={`${fid}-tasks`}>
-                  {BUILT_IN.map((t) => (
+                  {offered.map((t) => (
                     <option key={t} value={t} />
                   ))}
                 </datalist>

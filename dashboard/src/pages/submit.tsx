@@ -4,11 +4,8 @@ import { api, type Job } from '../api';
 import { errorsFor, FormProblem } from '../components/form-problem';
 import { Field, PageHeader } from '../components/ui';
 import { navigate } from '../router';
-import { useLiveTaskNames } from '../live-tasks';
-import { useCan } from '../session';
+import { useOfferedTasks } from '../live-tasks';
 
-/** Built-in tasks always offered; `shell` only when a live worker runs it (installations switch it on explicitly). */
-const BUILT_IN = ['http', 'fibonacci', 'sleep', 'noop'];
 const FIELDS = ['/task', '/queue', '/payload', '/runAt', '/priority', '/maxAttempts'].map((pointer) => ({ pointer }));
 
 export function SubmitPage(): ReactNode {
@@ -20,9 +17,7 @@ export function SubmitPage(): ReactNode {
   const [maxAttempts, setMaxAttempts] = useState('3');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const liveTasks = useLiveTaskNames(useCan()('workers:read'));
-  // `shell` is not among the built-ins listed: it appears only when a live worker announced it.
-  const offered = useMemo(() => [...new Set([...BUILT_IN, ...(liveTasks ?? [])])], [liveTasks]);
+  const offered = useOfferedTasks();
 
   const parsed = useMemo((): { ok: true; value: unknown } | { ok: false; message: string } => {
     if (payload.trim() === '') return { ok: true, value: {} };
