@@ -221,6 +221,12 @@ test('the layout says when the event stream is down and when it is live again', 
   await page.goto(`${server.url}/jobs?queue=offline`);
   await status.and(page.locator('[data-state="reconnecting"]')).waitFor({ timeout: 10_000 });
   await status.getByText('Reconnecting…').waitFor();
+  // On a phone the word fits too: the top bar does not push the page sideways.
+  await page.setViewportSize({ width: 390, height: 800 });
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  assert.ok(Number(overflow) <= 1, `at 390px the page scrolls sideways by ${String(overflow)}px while reconnecting`);
+  assert.match((await status.getAttribute('title')) ?? '', /^Reconnecting…/, 'the state is still told (tooltip and screen readers) where the word is hidden');
+  await page.setViewportSize({ width: 1280, height: 800 });
   down = false;
   await status.and(page.locator('[data-state="live"]')).waitFor({ timeout: 15_000 });
   await status.getByText('Live').waitFor();

@@ -16,7 +16,7 @@ export function StreamStatus(): ReactNode {
   if (!info) return null;
   const { label, updated } = streamStatusText(info, Math.max(now, info.lastDataAt ?? 0));
   return (
-    <span className={`stream-status stream-${info.state}`} data-testid="stream-status" data-state={info.state}>
+    <span className={`stream-status stream-${info.state}`} data-testid="stream-status" data-state={info.state} title={updated ? `${label} · ${updated}` : label}>
       <span className="stream-dot" aria-hidden="true" />
       {/* Only the state is announced: "updated 3 s ago" changes every second. */}
       <span role="status">{label}</span>
