@@ -4,6 +4,7 @@
  * when it is given the resource the rows came from.
  */
 import { Fragment, type HTMLAttributes, type ReactNode } from 'react';
+import type { Resource } from '../hooks';
 import { ListStates } from './ui';
 
 export interface Column<T> {
@@ -26,13 +27,8 @@ export interface Column<T> {
 
 export type RowAttributes = HTMLAttributes<HTMLTableRowElement> & { [data: `data-${string}`]: string | number | boolean | undefined };
 
-/** What a list page loaded its rows with (see useResource). */
-export interface ListResource {
-  data: unknown;
-  error: unknown;
-  loading: boolean;
-  reload: () => Promise<void>;
-}
+/** What a list page loaded its rows with. */
+export type ListResource = Pick<Resource<unknown>, 'data' | 'error' | 'loading' | 'reload'>;
 
 export function DataTable<T>({ label, columns, rows, rowKey, rowProps, after, resource, empty, busy, className = 'stack' }: {
   /** The table's accessible name. */
