@@ -36,7 +36,7 @@ export interface Config {
   logLevel: string;
   logFormat: 'auto' | 'json' | 'pretty';
   workerConcurrency: number;
-  workerPrefetch: number;
+  workerPrefetch: number | 'auto';
   workerQueues: readonly string[];
   workerTasks: readonly string[];
   workerZone: string | null;
@@ -103,6 +103,10 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Recor
   if (!LOG_LEVELS.includes(values.logLevel as string)) errors.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (!['auto', 'json', 'pretty'].includes(values.logFormat as string)) errors.push('LOG_FORMAT (--log-format) must be auto, json or pretty');
   if ((values.workerConcurrency as number) < 1) errors.push('JOBPLANE_WORKER_CONCURRENCY must be at least 1');
+  const prefetch = String(values.workerPrefetch).trim();
+  if (prefetch === 'auto') values.workerPrefetch = 'auto';
+  else if (/^\d+$/.test(prefetch)) values.workerPrefetch = Number(prefetch);
+  else errors.push('JOBPLANE_WORKER_PREFETCH must be auto or a whole number');
   for (const [key, env] of [['port', 'PORT'], ['opsPort', 'JOBPLANE_OPS_PORT']] as const) {
     const port = values[key] as number | null;
     if (port !== null && (port < 0 || port > 65_535)) errors.push(`${env} must be a port number (0 to 65535)`);

@@ -54,7 +54,7 @@ export const SETTINGS = [
   { key: 'logFormat', env: 'LOG_FORMAT', flag: '--log-format', type: 'string', default: 'auto', description: 'auto (readable lines on a terminal, JSON otherwise), json or pretty.' },
   { key: 'logLevel', env: 'LOG_LEVEL', flag: '--log-level', type: 'string', default: 'info', description: 'trace, debug, info, warn, error or silent.' },
   { key: 'workerConcurrency', env: 'JOBPLANE_WORKER_CONCURRENCY', flag: '--concurrency', type: 'integer', default: 10, description: 'Handlers the worker role runs at once.' },
-  { key: 'workerPrefetch', env: 'JOBPLANE_WORKER_PREFETCH', type: 'integer', default: 0, description: 'Jobs claimed ahead of free slots.' },
+  { key: 'workerPrefetch', env: 'JOBPLANE_WORKER_PREFETCH', type: 'string', default: 'auto', description: 'Jobs claimed ahead of free slots: `auto` sizes the buffer from the backlog and from handler durations (at most what the slots finish in 50 ms, at most 250 jobs; none for handlers of a second or more); a whole number fixes it (0: claim only for free slots). See docs/performance.md.' },
   { key: 'workerQueues', env: 'JOBPLANE_WORKER_QUEUES', flag: '--queues', type: 'list', default: ['*'], description: 'Queues the worker role serves (* = all).' },
   { key: 'workerTasks', env: 'JOBPLANE_WORKER_TASKS', flag: '--tasks', type: 'list', default: ['http', 'fibonacci', 'sleep', 'noop'], description: 'Built-in tasks the worker role runs (http, fibonacci, sleep, noop, shell).' },
   { key: 'workerZone', env: 'JOBPLANE_WORKER_ZONE', flag: '--zone', type: 'string', default: null, description: 'Zone of the worker role, for placement.' },

@@ -58,6 +58,11 @@ export function jobEvent(change: JobChange, at: string): PlaneEvent {
 /** Where events go after commit. Never throws and never blocks the caller. */
 export interface EventSink {
   publish(events: readonly PlaneEvent[]): void;
+  /**
+   * False when events published now would be dropped (nobody subscribes), so a caller on the hot
+   * path can skip building them. Absent means always wanted.
+   */
+  wanted?(): boolean;
   /** Resolves once every event published so far was sent (or given up on); never rejects. */
   flushed(): Promise<void>;
 }

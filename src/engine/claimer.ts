@@ -31,7 +31,7 @@ export class JobClaimer {
         jobs.push(...(await withTransaction(this.pool, (tx) => claimLimitedJobs(tx, filter, limited, limit - jobs.length, this.leaseMs))));
       }
     }
-    if (jobs.length > 0) {
+    if (jobs.length > 0 && this.events.wanted?.() !== false) {
       const at = new Date(this.clock.nowMs()).toISOString();
       this.events.publish(jobs.map((job) => jobEvent({ ...job, status: 'running' }, at)));
     }

@@ -86,10 +86,19 @@ export class EventPublisher implements EventSink {
     this.interestPollMs = options.interestPollMs ?? 1000;
   }
 
+  wanted(): boolean {
+    return !this.closed && !this.knownUnwanted();
+  }
+
+  /** Nobody subscribes, and that answer is fresh. */
+  private knownUnwanted(): boolean {
+    return localInterest.size === 0 && !this.remoteWanted && performance.now() - this.checkedAt < this.interestPollMs;
+  }
+
   publish(events: readonly PlaneEvent[]): void {
     if (this.closed || events.length === 0) return;
     // Known to be unwanted: drop at once (no numbers consumed, so no subscriber sees a gap).
-    if (localInterest.size === 0 && !this.remoteWanted && performance.now() - this.checkedAt < this.interestPollMs) {
+    if (this.knownUnwanted()) {
       this.stats.dropped += events.length;
       return;
     }

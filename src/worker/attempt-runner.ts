@@ -18,11 +18,16 @@ import type { WorkerEvents } from './worker-options.js';
 interface Entry {
   job: ClaimedJob;
   info: JobInfo;
-  controller: AbortController;
+  /** Made when the handler first reads its signal (most never do). */
+  controller: AbortController | null;
+  /** Why the attempt was aborted before the handler read its signal. */
+  abortedWith: Error | null;
   cause: AbortCause | null;
   /** The outcome has been decided; the handler's own settlement is ignored from now on. */
   reported: boolean;
   timers: NodeJS.Timeout[];
+  /** When the handler started (clock ms). */
+  startedAtMs: number;
   /** This attempt's span (tracing on), ended with the outcome. */
   span?: Span;
   /** Set when the payload's secret references were resolved: what leaves the attempt is redacted with it. */
@@ -49,8 +54,8 @@ export interface AttemptRunnerDeps {
   settings: { cancelGraceMs: number; heartbeatMs: number; maxResultBytes: number };
   /** Whether the worker is shutting down (reports are given up after many failures then). */
   stopping: () => boolean;
-  /** A slot was freed: start a buffered job, claim more. */
-  onSlotFreed: () => void;
+  /** A slot was freed after its handler ran `handlerMs`: start a buffered job, claim more. */
+  onSlotFreed: (handlerMs: number) => void;
   /** A retried job goes back to the queue, due at this time: claim then. */
   onRetryDue: (atMs: number) => void;
   reportFailure: (during: string, error: unknown) => void;
@@ -67,7 +72,19 @@ export class AttemptRunner {
   private readonly reports: ReportBatcher<QueuedReport>;
   private readonly idleWaiters = new Set<() => void>();
 
+  /** What deciding an outcome needs; the time is read only when an error is stamped with it. */
+  private readonly outcomeContext: { workerId: string; readonly nowIso: string; random: () => number; maxResultBytes: number };
+
   constructor(private readonly deps: AttemptRunnerDeps) {
+    const nowIso = (): string => this.nowIso();
+    this.outcomeContext = {
+      workerId: deps.workerId,
+      get nowIso() {
+        return nowIso();
+      },
+      random: deps.random,
+      maxResultBytes: deps.settings.maxResultBytes,
+    };
     this.reports = new ReportBatcher<QueuedReport>({
       pool: deps.pool,
       clock: deps.clock,
@@ -227,7 +244,7 @@ export class AttemptRunner {
       runAt: job.runAt,
       timeoutMs: job.timeoutMs,
     };
-    return { job, info, controller: new AbortController(), cause: null, reported: false, timers: [] };
+    return { job, info, controller: null, abortedWith: null, cause: null, reported: false, timers: [], startedAtMs: this.deps.clock.nowMs() };
   }
 
   /**
@@ -241,15 +258,33 @@ export class AttemptRunner {
     return handler(resolved.payload, context);
   }
 
+  /**
+   * The handler's context. Its signal and its logger are made on first use: most handlers read
+   * neither, and both cost more than running a short job (an AbortController, a logger child).
+   * They are own enumerable getters, so `{ ...context }` still carries them.
+   */
   private makeContext(entry: Entry): JobContext {
     const { job } = entry;
-    const logger = this.deps.logger.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+    const base = this.deps.logger;
+    let logger: JobContext['logger'] | null = null;
     const traceParent = traceParentOf(entry.span) ?? (parseTraceParent(job.traceParent) ? job.traceParent ?? undefined : undefined);
     return {
       ...(traceParent ? { traceParent } : {}),
       job: entry.info,
-      signal: entry.controller.signal,
-      logger,
+      get signal(): AbortSignal {
+        if (entry.controller === null) {
+          entry.controller = new AbortController();
+          if (entry.abortedWith) entry.controller.abort(entry.abortedWith);
+        }
+        return entry.controller.signal;
+      },
+      get logger(): JobContext['logger'] {
+        logger ??= base.child({ jobId: job.id, task: job.task, attempt: job.attempt });
+        return logger;
+      },
+      set logger(value: JobContext['logger']) {
+        logger = value;
+      },
       log: (message, fields) => {
         if (entry.reported) return;
         const r = entry.redactor;
@@ -273,7 +308,7 @@ export class AttemptRunner {
       entry.job,
       entry.redactor ? redactSettlement(settled, entry.redactor) : settled,
       entry.cause,
-      { workerId: this.deps.workerId, nowIso: this.nowIso(), random: this.deps.random, maxResultBytes: this.deps.settings.maxResultBytes },
+      this.outcomeContext,
     );
   }
 
@@ -283,7 +318,7 @@ export class AttemptRunner {
     if (this.entries.get(entry.job.id) !== entry) return;
     this.entries.delete(entry.job.id);
     this.output.forget(entry.job.id, entry.job.leaseToken);
-    this.deps.onSlotFreed();
+    this.deps.onSlotFreed(this.deps.clock.nowMs() - entry.startedAtMs);
     if (this.entries.size === 0) {
       for (const resolve of this.idleWaiters) resolve();
       this.idleWaiters.clear();
@@ -301,7 +336,8 @@ export class AttemptRunner {
     const { cancelGraceMs, heartbeatMs } = this.deps.settings;
     entry.cause = cause;
     const reason = Object.assign(new Error(`job ${cause}`), { name: 'AbortError', reason: cause });
-    entry.controller.abort(reason);
+    if (entry.controller) entry.controller.abort(reason);
+    else entry.abortedWith = reason;
     if (cause === 'timeout' || cause === 'lease-lost' || cause === 'shutdown') {
       this.finish(entry, this.decide(entry, { ok: false, error: reason }));
     } else {

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Clock } from '../core/deps.js';
-import type { ClaimedJob, ClaimFilter } from '../db/queries/jobs.js';
+import { ClaimSizer } from '../core/claim-sizing.js';
+import { claimSizeFor, type ClaimedJob, type ClaimFilter } from '../db/queries/jobs.js';
 import type { LeaseAnswer } from '../engine/attempts/index.js';
 import type { JobClaimer } from '../engine/claimer.js';
 import type { AttemptRunner } from './attempt-runner.js';
@@ -16,7 +17,7 @@ export interface ClaimLoopDeps {
   clock: Clock;
   runner: AttemptRunner;
   events: EventEmitter<WorkerEvents>;
-  settings: { concurrency: number; prefetch: number };
+  settings: { concurrency: number; prefetch: number | 'auto' };
   state: () => WorkerState;
   reportFailure: (during: string, error: unknown) => void;
 }
@@ -24,7 +25,9 @@ export interface ClaimLoopDeps {
 /**
  * Claims jobs for a worker as slots free up: one claim at a time, asked again while claims come
  * back full, woken by notifications, by the due time of a retried or delayed job, and by a polling
- * backstop. Jobs claimed ahead of free slots (prefetch) wait in a buffer, holding their lease.
+ * backstop. Jobs claimed ahead of free slots (prefetch) wait in a buffer, holding their lease; how
+ * many, and when to claim, is decided by a {@link ClaimSizer} from the backlog and from handler
+ * durations.
  */
 export class ClaimLoop {
   private buffer: ClaimedJob[] = [];
@@ -34,8 +37,16 @@ export class ClaimLoop {
   private claimRequested = false;
   private moreLikely = false;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+  private readonly sizer: ClaimSizer;
 
-  constructor(private readonly deps: ClaimLoopDeps) {}
+  constructor(private readonly deps: ClaimLoopDeps) {
+    this.sizer = new ClaimSizer({ concurrency: deps.settings.concurrency, prefetch: deps.settings.prefetch });
+  }
+
+  /** Jobs this worker holds beyond its free slots now (fixed, or what the sizer decided). */
+  get ahead(): number {
+    return this.sizer.ahead();
+  }
 
   /** Jobs claimed and waiting for a slot. */
   get buffered(): readonly ClaimedJob[] {
@@ -62,8 +73,9 @@ export class ClaimLoop {
     this.wakeTimer = { at: atMs, timer };
   }
 
-  /** A slot was freed: start a buffered job, and claim again if work is likely waiting. */
-  onSlotFreed(): void {
+  /** A slot was freed after `handlerMs`: start a buffered job, and claim again if work is likely waiting. */
+  onSlotFreed(handlerMs: number): void {
+    this.sizer.observeHandler(handlerMs);
     this.startBuffered();
     if (this.moreLikely) this.request();
   }
@@ -115,25 +127,20 @@ export class ClaimLoop {
     while (runner.running < this.deps.settings.concurrency && this.buffer.length > 0) runner.start(this.buffer.shift()!);
   }
 
-  private capacity(): number {
-    const { concurrency, prefetch } = this.deps.settings;
-    return concurrency + prefetch - this.deps.runner.running - this.buffer.length;
-  }
-
   private async loop(): Promise<void> {
     this.claiming = true;
     try {
       while (this.claimRequested && this.deps.state() === 'running') {
         this.claimRequested = false;
-        const capacity = this.capacity();
-        if (capacity <= 0) {
+        const size = this.sizer.claimSize({ running: this.deps.runner.running, buffered: this.buffer.length });
+        if (size <= 0) {
           // Remember that work may be waiting; a finishing job will ask again.
           this.moreLikely = true;
           break;
         }
         let jobs: ClaimedJob[];
         try {
-          jobs = await this.claim(capacity);
+          jobs = await this.claim(size);
         } catch (error) {
           this.deps.reportFailure('claim', error);
           break;
@@ -144,7 +151,10 @@ export class ClaimLoop {
           for (const job of jobs) this.deps.runner.releaseUnstarted(job);
           break;
         }
-        this.moreLikely = jobs.length === capacity;
+        // The claim asks for a size it has a prepared statement for (at most `size`).
+        const asked = claimSizeFor(size);
+        this.sizer.observeClaim(asked, jobs.length);
+        this.moreLikely = jobs.length >= asked;
         if (this.moreLikely) this.claimRequested = true;
         for (const job of jobs) this.buffer.push(job);
         this.startBuffered();

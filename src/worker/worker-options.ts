@@ -17,8 +17,14 @@ export interface WorkerOptions {
   queues?: readonly string[];
   /** Most handlers running at once. @defaultValue 10 */
   concurrency?: number;
-  /** Jobs claimed ahead of free slots to hide claim latency; they hold a lease while they wait. @defaultValue 0 */
-  prefetch?: number;
+  /**
+   * Jobs claimed ahead of free slots, so one claim brings back a batch and the slots never wait
+   * for a round trip; they hold a lease while they wait. `'auto'` sizes the buffer from the backlog
+   * and from handler durations: at most what the slots finish in 50 ms, at most 250 jobs, none for
+   * handlers of a second or more (`src/core/claim-sizing.ts`). A number fixes it; 0 claims only for
+   * free slots. @defaultValue 'auto'
+   */
+  prefetch?: number | 'auto';
   /** Serve only this tenant. @defaultValue every tenant */
   tenantId?: string | null;
   /** This worker's zone, for zone placement. */

@@ -70,7 +70,7 @@ export class Worker {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.opts = {
       concurrency: options.concurrency ?? 10,
-      prefetch: options.prefetch ?? 0,
+      prefetch: options.prefetch ?? 'auto',
       leaseMs,
       heartbeatMs: options.heartbeatMs ?? heartbeatMsFor(leaseMs),
       pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
@@ -80,6 +80,8 @@ export class Worker {
       maxResultBytes: options.maxResultBytes ?? 1_048_576,
     };
     if (!Number.isInteger(this.opts.concurrency) || this.opts.concurrency < 1) throw new Error('concurrency must be a positive integer');
+    const prefetch = this.opts.prefetch;
+    if (prefetch !== 'auto' && (!Number.isInteger(prefetch) || prefetch < 0)) throw new Error("prefetch must be 'auto' or a whole number");
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.labels = options.labels ?? null;
     this.filter = {
@@ -108,7 +110,7 @@ export class Worker {
       events: this.events,
       settings: this.opts,
       stopping: () => this.state === 'stopping',
-      onSlotFreed: () => this.claims.onSlotFreed(),
+      onSlotFreed: (handlerMs) => this.claims.onSlotFreed(handlerMs),
       onRetryDue: (atMs) => this.claims.wakeAt(atMs),
       reportFailure,
     });

@@ -130,7 +130,7 @@ export class ReportBatcher<T extends PendingReport> {
   }
 
   private announce(changes: readonly JobChange[]): void {
-    if (changes.length === 0) return;
+    if (changes.length === 0 || this.options.events.wanted?.() === false) return;
     const at = new Date(this.options.clock.nowMs()).toISOString();
     this.options.events.publish(changes.map((c) => jobEvent(c, at)));
   }
