@@ -237,6 +237,7 @@ export async function drain(systems: BenchSystem[], partial: Partial<DrainOption
     }
   }
   const headline: ScenarioResult['headline'] = {};
+  const ranges: NonNullable<ScenarioResult['ranges']> = {};
   const metrics: ScenarioResult['metrics'] = {};
   const details: ScenarioResult['details'] = {};
   for (const p of opts.processes) {
@@ -246,6 +247,7 @@ export async function drain(systems: BenchSystem[], partial: Partial<DrainOption
   }
   for (const s of systems) {
     const h: Record<string, number | null> = {};
+    const r: Record<string, [number, number] | null> = {};
     const d: Record<string, unknown> = {};
     for (const p of opts.processes) {
       const all = runs[s.name]![`p${p}`]!;
@@ -258,13 +260,19 @@ export async function drain(systems: BenchSystem[], partial: Partial<DrainOption
       h[`drainJobsPerS_p${p}`] = round(median(overall), 0);
       h[`drainSteadyJobsPerS_p${p}`] = round(median(steady), 0);
       h[`drainCpuUsPerJob_p${p}`] = round(median(cpu), 1);
+      const jobsPerS = medianRange(overall, 0);
+      const steadyJobsPerS = medianRange(steady, 0);
+      const cpuUsPerJob = medianRange(cpu, 1);
+      r[`drainJobsPerS_p${p}`] = jobsPerS.range;
+      r[`drainSteadyJobsPerS_p${p}`] = steadyJobsPerS.range;
+      r[`drainCpuUsPerJob_p${p}`] = cpuUsPerJob.range;
       d[`p${p}`] = {
         medianJobsPerS: round(median(overall), 0),
         medianSteadyJobsPerS: round(median(steady), 0),
         bestJobsPerS: overall.length ? Math.max(...overall) : null,
-        jobsPerS: medianRange(overall, 0),
-        steadyJobsPerS: medianRange(steady, 0),
-        cpuUsPerJob: medianRange(cpu, 1),
+        jobsPerS,
+        steadyJobsPerS,
+        cpuUsPerJob,
         workerCpuUsPerJob: medianRange(figures((r) => r.workerCpuUsPerJob), 1),
         pgCpuUsPerJob: medianRange(figures((r) => r.pgCpuUsPerJob), 1),
         harnessCpuUsPerJob: medianRange(figures((r) => r.harnessCpuUsPerJob), 1),
@@ -274,6 +282,7 @@ export async function drain(systems: BenchSystem[], partial: Partial<DrainOption
       };
     }
     headline[s.name] = h;
+    ranges[s.name] = r;
     details[s.name] = d;
     elapsed[s.name] = round(elapsed[s.name], 1)!;
   }
@@ -287,6 +296,7 @@ export async function drain(systems: BenchSystem[], partial: Partial<DrainOption
     },
     metrics,
     headline,
+    ranges,
     details,
     elapsedS: elapsed,
   };
