@@ -13,14 +13,21 @@
  *  - steadyJobsPerS: 80 % of the jobs / time between 10 % and 90 % started;
  *  - startupMs (go → every start() resolved), firstJobMs, jobs per process;
  *  - commitsPerJob: transactions committed in the database during the drain / jobs
- *    (pg_stat_database, remaining() polls subtracted).
+ *    (pg_stat_database, remaining() polls subtracted);
+ *  - cpuUsPerJob = workerCpuUsPerJob + pgCpuUsPerJob: CPU time (utime + stime from /proc) from
+ *    go to the end of the drain of the P worker processes and of every PostgreSQL server process
+ *    on the machine, divided by jobs (method: lib/cpu.ts); harnessCpuUsPerJob (this process) apart;
+ *  - loadAvg: os.loadavg() at the end of the drain.
  *
  * Every (system, P) case runs `reps` times (systems interleaved); the headline is the median.
+ * Details per P carry the median and range ([min, max]) of jobs/s and CPU per job.
  *
  *   npx tsx bench/drain.ts [--systems a,b] [--jobs 50000] [--processes 1,2] [--concurrency 10] [--reps 3]
  */
 import { nowMs } from './lib/driver.js';
 import type { BenchSystem } from './lib/driver.js';
+import { CpuWindow, cpuPerJob, loadAverage } from './lib/cpu.js';
+import type { CpuPerJob } from './lib/cpu.js';
 import { checkpoint, createFreshDatabase, readCommitCounts } from './lib/db.js';
 import type { Args, ScenarioResult } from './lib/harness.js';
 import {
@@ -37,7 +44,7 @@ import {
   sleep,
   withDeadline,
 } from './lib/harness.js';
-import { median, round } from './lib/stats.js';
+import { median, medianRange, round } from './lib/stats.js';
 import { waitForQuiet } from './lib/quiet.js';
 import type { QuietReport } from './lib/quiet.js';
 import { WorkerGroup } from './lib/workers.js';
@@ -56,7 +63,7 @@ export interface DrainOptions {
 export const drainDefaults: DrainOptions = { jobs: 50_000, processes: [1, 2], concurrency: 10, reps: 3, timeoutMs: 120_000 };
 export const MIN_DRAIN_JOBS = 20_000;
 
-interface DrainRun {
+interface DrainRun extends CpuPerJob {
   jobsPerS: number;
   steadyJobsPerS: number | null;
   seconds: number;
@@ -68,6 +75,8 @@ interface DrainRun {
   rollbacks: number | null;
   enqueueSeconds: number;
   background: QuietReport;
+  /** os.loadavg() (1, 5, 15 min) at the end of the drain. */
+  loadAvg: [number, number, number];
 }
 
 /**
@@ -137,6 +146,8 @@ async function oneDrain(system: BenchSystem, opts: DrainOptions, processes: numb
       const background = await waitForQuiet();
 
       const g = group;
+      if (g.pids.length !== processes) throw new Error(`expected ${processes} worker pids, got ${g.pids.length}`);
+      const cpuWindow = CpuWindow.open(g.pids);
       const goAt = g.go();
       const deadline = goAt + opts.timeoutMs;
       let endAt: number | null = null;
@@ -158,6 +169,8 @@ async function oneDrain(system: BenchSystem, opts: DrainOptions, processes: numb
         if ((await remaining()) === 0) endAt = nowMs();
         else await sleep(20);
       }
+      const cpu = cpuPerJob(cpuWindow.close(), opts.jobs);
+      const loadAvg = loadAverage();
       const seconds = (endAt - goAt) / 1000;
       const startPoint = { at: goAt, count: 0 };
       const t10 = crossingTime(g.timeline, opts.jobs * 0.1, startPoint);
@@ -174,6 +187,8 @@ async function oneDrain(system: BenchSystem, opts: DrainOptions, processes: numb
         jobsPerProcess: [],
         jobsStartedReported: 0,
         enqueueSeconds: round(enqueueSeconds, 2)!,
+        ...cpu,
+        loadAvg,
       };
       await g.stop();
       group = null;
@@ -186,7 +201,8 @@ async function oneDrain(system: BenchSystem, opts: DrainOptions, processes: numb
       const commits = after.commits - base.commits - drainPolls;
       log(
         `${system.name} P=${processes}: ${run.jobsPerS} jobs/s overall, ${run.steadyJobsPerS} steady, ` +
-          `${run.seconds} s, ${(commits / opts.jobs).toFixed(3)} commits/job`,
+          `${run.seconds} s, ${(commits / opts.jobs).toFixed(3)} commits/job, CPU ${run.cpuUsPerJob} µs/job ` +
+          `(workers ${run.workerCpuUsPerJob}, PostgreSQL ${run.pgCpuUsPerJob}), load ${loadAvg[0]}`,
       );
       return { ...run, commitsPerJob: round(commits / opts.jobs, 3), rollbacks: after.rollbacks - base.rollbacks };
     } finally {
@@ -221,39 +237,66 @@ export async function drain(systems: BenchSystem[], partial: Partial<DrainOption
     }
   }
   const headline: ScenarioResult['headline'] = {};
+  const ranges: NonNullable<ScenarioResult['ranges']> = {};
   const metrics: ScenarioResult['metrics'] = {};
   const details: ScenarioResult['details'] = {};
   for (const p of opts.processes) {
     metrics[`drainJobsPerS_p${p}`] = { unit: 'jobs/s', better: 'higher' };
     metrics[`drainSteadyJobsPerS_p${p}`] = { unit: 'jobs/s', better: 'higher' };
+    metrics[`drainCpuUsPerJob_p${p}`] = { unit: 'µs CPU/job', better: 'lower' };
   }
   for (const s of systems) {
     const h: Record<string, number | null> = {};
+    const r: Record<string, [number, number] | null> = {};
     const d: Record<string, unknown> = {};
     for (const p of opts.processes) {
       const all = runs[s.name]![`p${p}`]!;
       const ok = all.filter((r): r is DrainRun => !isFailure(r));
-      const overall = ok.map((r) => r.jobsPerS);
-      const steady = ok.map((r) => r.steadyJobsPerS).filter((v): v is number => v != null);
+      const figures = (pick: (r: DrainRun) => number | null): number[] =>
+        ok.map(pick).filter((v): v is number => v != null);
+      const overall = figures((r) => r.jobsPerS);
+      const steady = figures((r) => r.steadyJobsPerS);
+      const cpu = figures((r) => r.cpuUsPerJob);
       h[`drainJobsPerS_p${p}`] = round(median(overall), 0);
       h[`drainSteadyJobsPerS_p${p}`] = round(median(steady), 0);
+      h[`drainCpuUsPerJob_p${p}`] = round(median(cpu), 1);
+      const jobsPerS = medianRange(overall, 0);
+      const steadyJobsPerS = medianRange(steady, 0);
+      const cpuUsPerJob = medianRange(cpu, 1);
+      r[`drainJobsPerS_p${p}`] = jobsPerS.range;
+      r[`drainSteadyJobsPerS_p${p}`] = steadyJobsPerS.range;
+      r[`drainCpuUsPerJob_p${p}`] = cpuUsPerJob.range;
       d[`p${p}`] = {
         medianJobsPerS: round(median(overall), 0),
         medianSteadyJobsPerS: round(median(steady), 0),
         bestJobsPerS: overall.length ? Math.max(...overall) : null,
+        jobsPerS,
+        steadyJobsPerS,
+        cpuUsPerJob,
+        workerCpuUsPerJob: medianRange(figures((r) => r.workerCpuUsPerJob), 1),
+        pgCpuUsPerJob: medianRange(figures((r) => r.pgCpuUsPerJob), 1),
+        harnessCpuUsPerJob: medianRange(figures((r) => r.harnessCpuUsPerJob), 1),
+        loadAvg1m: medianRange(figures((r) => r.loadAvg[0]), 2),
         failures: all.length - ok.length,
         runs: all,
       };
     }
     headline[s.name] = h;
+    ranges[s.name] = r;
     details[s.name] = d;
     elapsed[s.name] = round(elapsed[s.name], 1)!;
   }
   return {
     scenario: 'drain',
-    params: { ...opts, preQueueBatch: 1_000, headline: 'median over reps' },
+    params: {
+      ...opts,
+      preQueueBatch: 1_000,
+      headline: 'median over reps',
+      cpu: 'utime+stime from /proc, go → end of drain: worker processes + every postgres process on the machine (lib/cpu.ts)',
+    },
     metrics,
     headline,
+    ranges,
     details,
     elapsedS: elapsed,
   };

@@ -1,7 +1,8 @@
 /**
  * Run every scenario for every system in one run and print one JSON document:
- * machine, per-system configuration, per-scenario details, a flat table of headline figures
- * per system, and ratios against a baseline system.
+ * machine, load averages at start and end, per-system configuration, per-scenario details, a flat
+ * table of headline figures per system (with [min, max] where a figure is a median over
+ * repetitions), and ratios against a baseline system.
  *
  * Within each scenario the systems are interleaved (each repetition / case alternates which
  * system goes first), and every system gets a fresh database per scenario case.
@@ -15,6 +16,7 @@
 import { nowMs } from './lib/driver.js';
 import type { Args, MetricInfo, ScenarioResult } from './lib/harness.js';
 import { chooseBaseline, computeRatios, isMain, log, runMain, selectSystems } from './lib/harness.js';
+import { loadAverage } from './lib/cpu.js';
 import { round } from './lib/stats.js';
 import { machineInfo } from './lib/machine.js';
 import { enqueueBulk, enqueueBulkOptionsFromArgs } from './enqueue-bulk.js';
@@ -36,6 +38,7 @@ export async function runAll(systems: BenchSystem[], args: Args): Promise<Record
   const baseline = chooseBaseline(args, systems);
   const started = new Date();
   const t0 = nowMs();
+  const loadAvgAtStart = loadAverage();
   const machine = await machineInfo();
   log(`run-all: systems ${systems.map((s) => s.name).join(', ')}; scenarios ${wanted.join(', ')}; baseline ${baseline ?? '(none)'}`);
 
@@ -57,13 +60,18 @@ export async function runAll(systems: BenchSystem[], args: Args): Promise<Record
     log(`=== ${name} done in ${((nowMs() - s0) / 1000).toFixed(1)} s ===`);
   }
 
-  // Flatten headline figures: figures[system][metric].
+  // Flatten headline figures: figures[system][metric], and ranges[system][metric] where a scenario has them.
   const figures: Record<string, Record<string, number | null>> = {};
+  const ranges: Record<string, Record<string, [number, number] | null>> = {};
   const metrics: Record<string, MetricInfo & { scenario: string }> = {};
-  for (const s of systems) figures[s.name] = {};
+  for (const s of systems) {
+    figures[s.name] = {};
+    ranges[s.name] = {};
+  }
   for (const [scenario, result] of Object.entries(scenarios)) {
     for (const [metric, info] of Object.entries(result.metrics)) metrics[metric] = { ...info, scenario };
     for (const [system, h] of Object.entries(result.headline)) Object.assign(figures[system] ?? {}, h);
+    for (const [system, r] of Object.entries(result.ranges ?? {})) Object.assign(ranges[system] ?? {}, r);
   }
   const ratios = baseline ? computeRatios(figures, baseline) : null;
 
@@ -73,15 +81,19 @@ export async function runAll(systems: BenchSystem[], args: Args): Promise<Record
     durationS: round((nowMs() - t0) / 1000, 1),
     quick,
     machine,
+    // os.loadavg() (1, 5, 15 min) before the first and after the last scenario; every run also records its own.
+    loadAvg: { atStart: loadAvgAtStart, atEnd: loadAverage() },
     systems: Object.fromEntries(systems.map((s) => [s.name, s.config ?? {}])),
     baseline,
     summary: {
       metrics,
       figures,
+      ranges,
       ratios,
       ratioNote: baseline
-        ? `ratios[system][metric] = system / ${baseline}; for 'higher'-is-better metrics < 1 means ${baseline} is ahead, for 'lower' ones > 1 means ${baseline} is ahead`
+        ? `ratios[system][metric] = system / ${baseline}; for 'higher'-is-better metrics (rates) < 1 means ${baseline} is ahead, for 'lower' ones (latencies, backlogs, CPU per job) > 1 means ${baseline} is ahead`
         : 'no baseline (pass --baseline NAME, or include jobplane): raw figures only',
+      rangeNote: 'ranges[system][metric] = [min, max] over the repetitions whose median is figures[system][metric]',
     },
     scenarios,
   };

@@ -18,11 +18,18 @@
  *   producerKeptUp = achieved enqueue rate ≥ 95 % of the target and final schedule lag < 1 s;
  *   consumerKeptUp = every job enqueued during the load had started within 1 s after it ended;
  *   keptUp = both.
+ * CPU: from the start of the load until the backlog cleared (or the grace period ended), the CPU
+ * time (utime + stime from /proc) of the worker processes and of every PostgreSQL server process
+ * on the machine, divided by the jobs started in that time (cpuUsPerJob = workerCpuUsPerJob +
+ * pgCpuUsPerJob; method: lib/cpu.ts). harnessCpuUsPerJob (this process: the producer's enqueue
+ * calls, the schedule loop, IPC) is reported apart. loadAvg: os.loadavg() at the end of that time.
  *
  *   npx tsx bench/steady-load.ts [--systems a,b] [--rates 1000,5000] [--duration 10] [--in-flight 32] [--processes 2]
  */
 import { nowMs } from './lib/driver.js';
 import type { BenchSystem } from './lib/driver.js';
+import { CpuWindow, cpuPerJob, loadAverage } from './lib/cpu.js';
+import type { CpuPerJob } from './lib/cpu.js';
 import { checkpoint, createFreshDatabase } from './lib/db.js';
 import type { Args, ScenarioResult } from './lib/harness.js';
 import {
@@ -73,7 +80,7 @@ interface SecondStats {
   backlogMax: number;
 }
 
-interface SteadyRun {
+interface SteadyRun extends CpuPerJob {
   targetRate: number;
   achievedEnqueueRate: number;
   enqueued: number;
@@ -90,6 +97,8 @@ interface SteadyRun {
   consumerKeptUp: boolean;
   keptUp: boolean;
   background: QuietReport;
+  /** os.loadavg() (1, 5, 15 min) when the CPU window closed. */
+  loadAvg: [number, number, number];
 }
 
 async function oneSteady(system: BenchSystem, opts: SteadyLoadOptions, rate: number): Promise<SteadyRun> {
@@ -132,6 +141,7 @@ async function oneSteady(system: BenchSystem, opts: SteadyLoadOptions, rate: num
       let lastLag = 0;
       const calls: number[] = [];
       let wake: (() => void) | null = null;
+      const cpuWindow = CpuWindow.open(g.pids);
       const start = nowMs() + 5;
       // The load phase ends at start + duration whatever was issued: a producer that fell behind
       // has simply not issued the rest (reported as `notIssued` and schedule lag).
@@ -222,6 +232,8 @@ async function oneSteady(system: BenchSystem, opts: SteadyLoadOptions, rate: num
       } catch (err) {
         if (g.failed) throw err;
       }
+      const cpu = cpuPerJob(cpuWindow.close(), g.started - warmStarted);
+      const loadAvg = loadAverage();
       const notStarted = Math.max(0, done - (g.started - warmStarted));
       const achieved = done / loadSeconds;
       const producerKeptUp = achieved >= 0.95 * rate && lastLag < 1000;
@@ -243,10 +255,13 @@ async function oneSteady(system: BenchSystem, opts: SteadyLoadOptions, rate: num
         consumerKeptUp,
         keptUp: producerKeptUp && consumerKeptUp,
         background,
+        ...cpu,
+        loadAvg,
       };
       log(
         `${system.name} @${rate}/s: enqueued ${run.achievedEnqueueRate}/s, enqueue→start p50 ${run.latencyMs.p50} ms ` +
-          `p99 ${run.latencyMs.p99} ms, backlog max ${backlogMax} end ${backlogAtEnd}, lag ${run.scheduleLagMs.atEnd} ms, keptUp ${run.keptUp}`,
+          `p99 ${run.latencyMs.p99} ms, backlog max ${backlogMax} end ${backlogAtEnd}, lag ${run.scheduleLagMs.atEnd} ms, keptUp ${run.keptUp}, ` +
+          `CPU ${run.cpuUsPerJob} µs/job (workers ${run.workerCpuUsPerJob}, PostgreSQL ${run.pgCpuUsPerJob}), load ${loadAvg[0]}`,
       );
       return run;
     } finally {
@@ -281,6 +296,7 @@ export async function steadyLoad(systems: BenchSystem[], partial: Partial<Steady
     metrics[`steady${rate}_p50Ms`] = { unit: 'ms', better: 'lower' };
     metrics[`steady${rate}_p99Ms`] = { unit: 'ms', better: 'lower' };
     metrics[`steady${rate}_backlogMax`] = { unit: 'jobs', better: 'lower' };
+    metrics[`steady${rate}_cpuUsPerJob`] = { unit: 'µs CPU/job', better: 'lower' };
   }
   const headline: ScenarioResult['headline'] = {};
   for (const s of systems) {
@@ -292,13 +308,18 @@ export async function steadyLoad(systems: BenchSystem[], partial: Partial<Steady
       h[`steady${rate}_p50Ms`] = ok ? ok.latencyMs.p50 : null;
       h[`steady${rate}_p99Ms`] = ok ? ok.latencyMs.p99 : null;
       h[`steady${rate}_backlogMax`] = ok ? ok.backlog.max : null;
+      h[`steady${rate}_cpuUsPerJob`] = ok ? ok.cpuUsPerJob : null;
     }
     headline[s.name] = h;
     elapsed[s.name] = round(elapsed[s.name], 1)!;
   }
   return {
     scenario: 'steady-load',
-    params: { ...opts, backlogSampleMs: 100 },
+    params: {
+      ...opts,
+      backlogSampleMs: 100,
+      cpu: 'utime+stime from /proc, load start → backlog cleared: worker processes + every postgres process on the machine (lib/cpu.ts)',
+    },
     metrics,
     headline,
     details: results,

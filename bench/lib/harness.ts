@@ -136,6 +136,11 @@ export interface ScenarioResult {
   metrics: Record<string, MetricInfo>;
   /** Per system: headline figures (null = not measured / failed). */
   headline: Record<string, Record<string, number | null>>;
+  /**
+   * Optional, per system: [min, max] over the repetitions behind a headline figure that is a
+   * median (null = no successful repetition). Only metrics measured more than once appear.
+   */
+  ranges?: Record<string, Record<string, [number, number] | null>>;
   /** Per system: full details, or `{ failed: true, error }`. */
   details: Record<string, unknown>;
   /** Per system: wall time spent on it in this scenario, seconds. */

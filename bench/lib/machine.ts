@@ -2,16 +2,33 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { withAdmin } from './db.js';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The installed version of package `name`, or null when it cannot be found. Looks for the
+ * package.json above the package's entry point, because packages with an `exports` map (such as
+ * graphile-worker 0.18) do not export `<name>/package.json`.
+ */
 function packageVersion(name: string): string | null {
+  let dir: string;
   try {
-    const pkgPath = require.resolve(`${name}/package.json`);
-    return (JSON.parse(readFileSync(pkgPath, 'utf8')) as { version?: string }).version ?? null;
+    dir = dirname(require.resolve(name));
   } catch {
     return null;
+  }
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return pkg.version ?? null;
+    } catch {
+      // no package.json here: keep walking up
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
   }
 }
 

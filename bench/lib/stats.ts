@@ -60,3 +60,22 @@ export function round(v: number | null | undefined, digits = 2): number | null {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
 }
+
+/** Median and [min, max] of a set of repetitions, rounded to `digits` decimals; nulls when empty. */
+export interface MedianRange {
+  median: number | null;
+  range: [number, number] | null;
+  n: number;
+}
+
+/** The median and range of `values` (e.g. one figure over a case's repetitions). */
+export function medianRange(values: readonly number[], digits = 0): MedianRange {
+  const sorted = sortNumbers(values);
+  const lo = round(sorted[0], digits);
+  const hi = round(sorted[sorted.length - 1], digits);
+  return {
+    median: round(percentileSorted(sorted, 50), digits),
+    range: lo != null && hi != null ? [lo, hi] : null,
+    n: sorted.length,
+  };
+}

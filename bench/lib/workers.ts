@@ -62,6 +62,8 @@ export function killAllWorkers(): void {
 interface ChildState {
   index: number;
   proc: ChildProcess;
+  /** The child's pid as it reported it in `ready` (null before that). */
+  pid: number | null;
   ready: boolean;
   started: boolean;
   startedAt: number | null;
@@ -119,6 +121,7 @@ export class WorkerGroup {
       const state: ChildState = {
         index: i,
         proc,
+        pid: null,
         ready: false,
         started: false,
         startedAt: null,
@@ -147,6 +150,7 @@ export class WorkerGroup {
     switch (m.type) {
       case 'ready':
         state.ready = true;
+        state.pid = m.pid;
         break;
       case 'started':
         state.started = true;
@@ -226,6 +230,11 @@ export class WorkerGroup {
       t = t == null ? c.startedAt : Math.max(t, c.startedAt);
     }
     return t;
+  }
+
+  /** The pids the children reported when ready (for CPU accounting from /proc); complete once spawn() resolved. */
+  get pids(): number[] {
+    return this.children.map((c) => c.pid).filter((p): p is number => p != null);
   }
 
   jobsPerProcess(): number[] {

@@ -1,5 +1,5 @@
 /**
- * graphile-worker 0.17 worker entry, run inside a child process by bench/lib/worker-process.ts.
+ * graphile-worker 0.18 worker entry, run inside a child process by bench/lib/worker-process.ts.
  *
  * Configured for throughput as documented in https://worker.graphile.org/docs/performance
  * ("Batching"): a local queue that locks and pulls jobs in batches, batched completion and

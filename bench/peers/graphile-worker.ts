@@ -1,5 +1,5 @@
 /**
- * graphile-worker 0.17 as a benchmark system.
+ * graphile-worker 0.18 as a benchmark system.
  *
  * - setup: `runMigrations()` installs the graphile_worker schema;
  * - bulk enqueue: `makeWorkerUtils().addJobs()` (one `add_jobs()` call per batch);

@@ -5,6 +5,9 @@
  * - single enqueue: `JobProducer.add`, the normal single-job call (group commit: concurrent calls
  *   share one commit; each promise resolves only after its job is committed);
  * - remaining: jobs not completed.
+ *
+ * Workers run Jobplane's defaults (jobplane-worker.ts); `jobplaneVariant('jobplane@prefetch100')`
+ * is the same system with a prefetch set, under its own name so both run side by side.
  */
 import { migrate } from '../../src/db/migrator.js';
 import { createPool } from '../../src/db/pool.js';
@@ -54,3 +57,23 @@ export const jobplane: BenchSystem = {
     };
   },
 };
+
+/**
+ * Configuration variant `jobplane@prefetch<N>`: workers claim N jobs ahead of free slots
+ * (JOBPLANE_BENCH_PREFETCH=N in their environment). Selectable with `--systems jobplane@prefetch100`
+ * in every script; undefined for any other name.
+ */
+export function jobplaneVariant(name: string): BenchSystem | undefined {
+  const m = /^jobplane@prefetch(\d+)$/.exec(name);
+  if (!m) return undefined;
+  const workerEnv = { JOBPLANE_BENCH_PREFETCH: m[1]! };
+  return {
+    ...jobplane,
+    name,
+    workerEnv,
+    config: {
+      ...jobplane.config,
+      worker: jobplaneWorkerSettings(10, { ...process.env, ...workerEnv }),
+    },
+  };
+}
