@@ -63,7 +63,11 @@ export function createPool(options: PoolOptions): Pool {
     // (measured: 0.6 ms -> 5 ms per claim at 5,000 jobs/s). Every hot-path statement has an index;
     // planning each execution instead (plan_cache_mode=force_custom_plan) also fixes it but cost
     // ~20 % of drain throughput.
-    options: '-c idle_in_transaction_session_timeout=60000 -c enable_seqscan=off',
+    // jit=off: the penalty above prices every plan that must scan a small table (workers, leader
+    // leases, event interest) above jit_above_cost, so each such statement was JIT-compiled with
+    // LLVM, tens of milliseconds of server CPU for a sub-millisecond query (perf during a drain:
+    // a tenth of PostgreSQL's CPU in libLLVM). Short OLTP statements never gain from JIT.
+    options: '-c idle_in_transaction_session_timeout=60000 -c enable_seqscan=off -c jit=off',
   });
   // Without a listener an idle client's error (server restart) would crash the process.
   pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'idle database connection failed'));

@@ -15,6 +15,12 @@ const STANDALONE_MIN_INTERVAL_MS = 1000;
 export interface PassTiming {
   /** Least time between two passes. @defaultValue 0 (every scheduler pass) */
   intervalMs?: number;
+  /**
+   * When the first pass is due, counted from construction. @defaultValue 0 (at once). Loops with
+   * no urgency wait, so a process that starts (or a leader that takes over) spends its first
+   * seconds on jobs, not on housekeeping in freshly opened connections.
+   */
+  firstAfterMs?: number;
   clock?: Clock;
 }
 
@@ -34,6 +40,7 @@ export abstract class MaintenancePass {
   protected constructor(readonly name: string, protected readonly logger: Logger, timing: PassTiming) {
     this.intervalMs = timing.intervalMs ?? 0;
     this.clock = timing.clock ?? systemClock;
+    if (timing.firstAfterMs) this.lastRunMs = this.clock.nowMs() - this.intervalMs + timing.firstAfterMs;
   }
 
   /** One pass; returns how many jobs (or rows) it handled. */

@@ -19,6 +19,9 @@ import { createSecretService, type SecretService } from '../engine/secrets/index
 import { SecretRewrapper } from './secret-rewrapper.js';
 import { Sleeper } from './sleeper.js';
 
+/** When the retention cleaner's first pass is due after the scheduler starts. */
+const FIRST_CLEAN_AFTER_MS = 30_000;
+
 const LEADER_LEASE = 'scheduler';
 
 /** Options for {@link createScheduler}. */
@@ -131,6 +134,8 @@ export class Scheduler {
       completedMs: this.opts.retentionCompletedMs,
       failedMs: this.opts.retentionFailedMs,
       intervalMs: this.opts.cleanIntervalMs,
+      // Retention can wait: a process's first seconds go to jobs (bench/README.md, issue 12).
+      firstAfterMs: Math.min(this.opts.cleanIntervalMs, FIRST_CLEAN_AFTER_MS),
       clock: this.clock,
     });
     this.placer = new Placer(this.pool, this.logger, {
