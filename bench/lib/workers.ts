@@ -112,7 +112,8 @@ export class WorkerGroup {
       };
       const proc = fork(WORKER_PROCESS_PATH, [JSON.stringify(cfg)], {
         cwd: REPO_ROOT,
-        execArgv: ['--import', 'tsx'],
+        // BENCH_WORKER_NODE_ARGS adds flags for diagnosis, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+        execArgv: ['--import', 'tsx', ...(process.env['BENCH_WORKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [])],
         // Children must never write to our stdout: it carries the JSON result.
         stdio: ['ignore', 2, 2, 'ipc'],
         env: { ...process.env, ...opts.system.workerEnv, BENCH_WORKER_INDEX: String(i) },
