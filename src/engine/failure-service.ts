@@ -88,6 +88,6 @@ export async function retryFailureGroup(
   const scope = scopeOf(tenantId, group, options.now ?? systemClock.nowMs());
   const { changes, more } = await bounded(db, FAILURE_RETRY_TIMEOUT_MS, 'the group retry', (tx) =>
     requeueFailureGroup(tx, { ...scope, task: group.task }, group.message, options.limit ?? MAX_RETRY_PER_CALL));
-  if (changes.length > 0) await notifyNewJobs(db);
+  if (changes.length > 0) await notifyNewJobs(db, true);
   return { since: scope.since, changes, more };
 }

@@ -105,7 +105,7 @@ export async function retryJob(db: Queryable, actor: Actor, id: string, options:
     }
     return { before, after: await requeueFinishedJob(tx, before.id, runAt?.value ?? null), changed: true };
   });
-  await notifyNewJobs(db);
+  await notifyNewJobs(db, true);
   return change;
 }
 
@@ -128,7 +128,7 @@ export async function rescheduleJob(
     const after = await rescheduleWaitingJob(tx, before.id, { runAt: runAt?.value, priority: change.priority as number | undefined });
     return { before, after, changed: after.runAt.getTime() !== before.runAt.getTime() || after.priority !== before.priority || after.status !== before.status };
   });
-  await notifyNewJobs(db);
+  await notifyNewJobs(db, true);
   return result;
 }
 

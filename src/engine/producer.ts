@@ -6,7 +6,7 @@ import { normalizeJobSpec, type JobSpec, type NormalizedJob } from '../core/job-
 import { AppError } from '../errors/index.js';
 import type { Pool } from '../db/pool.js';
 import { databaseFault } from '../db/pool.js';
-import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import { needsPlacement, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 import { DEFAULT_TENANT_ID } from '../core/tenants.js';
 import { getJob } from '../db/queries/job-admin.js';
 import { insertedEvents, insertRows, toNewJobRow, type SubmitContext, type SubmittedJob } from './submit.js';
@@ -62,6 +62,8 @@ export class JobProducer {
   /** Wake-ups waiting for their jobs' live events to be sent first. */
   private waking = 0;
   private notifyAgain = false;
+  /** Some job committed since the last wake-up waits for placement: the placer is woken too. */
+  private placementPending = false;
   private lastNotifyAt = -Infinity;
   private readonly notifyIntervalMs: number;
   private closed = false;
@@ -237,7 +239,8 @@ export class JobProducer {
     } catch (error) {
       throw toAppError(error);
     }
-    this.events.publish(insertedEvents(rows, submitted));
+    if (needsPlacement(rows)) this.placementPending = true;
+    if (this.events.wanted?.() !== false) this.events.publish(insertedEvents(rows, submitted));
     return submitted;
   }
 
@@ -271,7 +274,9 @@ export class JobProducer {
           const wait = this.lastNotifyAt + this.notifyIntervalMs - performance.now();
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           this.lastNotifyAt = performance.now();
-          await notifyNewJobs(this.pool).catch((error: unknown) =>
+          const placement = this.placementPending;
+          this.placementPending = false;
+          await notifyNewJobs(this.pool, placement).catch((error: unknown) =>
             this.logger.warn({ err: (error as Error).message }, 'could not notify workers; they will poll'),
           );
         } while (this.notifyAgain);

@@ -135,7 +135,7 @@ export async function triggerSchedule(db: Queryable, actor: Actor, id: string, o
     if (!jobId) throw new AppError('SCHEDULE_INVALID', 'this schedule was already triggered at this instant; try again');
     return { jobId, fireAt, changes };
   });
-  await notifyNewJobs(db);
+  await notifyNewJobs(db, true);
   return result;
 }
 

@@ -9,7 +9,7 @@ import { uuidv7 } from '../db/ids.js';
 import type { Queryable } from '../db/pool.js';
 import { invalidField } from '../errors/index.js';
 import { notifyEvents } from '../db/queries/event-channel.js';
-import { findByIdempotencyKeys, insertJobs, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import { findByIdempotencyKeys, insertJobs, needsPlacement, notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 import type { Clock } from '../core/deps.js';
 import { systemClock } from './clock.js';
 import type { SubmitPolicy } from './submit-checks.js';
@@ -127,7 +127,7 @@ export async function addJobs(
 ): Promise<SubmittedJob[]> {
   const rows = specs.map((spec, i) => toNewJobRow(normalizeJobSpec(spec, specs.length > 1 ? `/${i}` : '', context.limits), context));
   const submitted = await insertRows(db, rows);
-  await notifyNewJobs(db);
+  await notifyNewJobs(db, needsPlacement(rows));
   // Inside the caller's transaction, so the events are delivered at its commit (and never if it
   // rolls back). The commit-lock cost of NOTIFY is already paid for the wake-up above.
   const nowMs = (context.clock ?? systemClock).nowMs();

@@ -8,7 +8,7 @@ import { DEFAULT_CANCEL_GRACE_MS, DEFAULT_LEADER_TTL_MS, DEFAULT_WORKER_STALE_MS
 import { uuidv7 } from '../db/ids.js';
 import { NotificationListener } from '../db/listener.js';
 import { createPool, type Pool } from '../db/pool.js';
-import { JOBS_CHANNEL } from '../db/queries/jobs.js';
+import { PLACEMENT_CHANNEL } from '../db/queries/jobs.js';
 import { acquireLeaderLease, releaseLeaderLease } from '../db/queries/leader.js';
 import { nextDueAt, SCHEDULES_CHANNEL } from '../db/queries/schedules.js';
 import { CronEnqueuer } from './cron-enqueuer.js';
@@ -148,7 +148,8 @@ export class Scheduler {
     this.rewrapper = new SecretRewrapper({ secrets, logger: this.logger, clock: this.clock });
     this.listener = new NotificationListener({
       pool: this.pool,
-      channels: [SCHEDULES_CHANNEL, JOBS_CHANNEL],
+      // Schedules changed, or jobs wait for placement; ordinary submits do not wake the scheduler.
+      channels: [SCHEDULES_CHANNEL, PLACEMENT_CHANNEL],
       logger: this.logger,
       onNotification: () => this.poke(),
       onConnected: () => this.poke(),

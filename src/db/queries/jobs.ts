@@ -10,6 +10,12 @@ import { JOB_CHANGE_COLUMNS } from './event-channel.js';
 
 /** Channel on which committed enqueues wake workers. The payload is empty: it is only a hint. */
 export const JOBS_CHANNEL = 'jobplane_jobs';
+/**
+ * Channel on which the maintenance leader's placer hears of new jobs that wait for placement
+ * (placement other than 'any'). Kept apart from {@link JOBS_CHANNEL} so that ordinary submits,
+ * thousands a second, do not each wake the scheduler for a pass.
+ */
+export const PLACEMENT_CHANNEL = 'jobplane_place';
 /** Channel on which cancel requests for running jobs reach in-process workers (payload: job id). */
 export const CANCEL_CHANNEL = 'jobplane_cancel';
 
@@ -106,9 +112,22 @@ export async function findByIdempotencyKeys(
   return rows;
 }
 
-/** Wake listening workers. Outside a transaction this is cheap: it writes no WAL. */
-export async function notifyNewJobs(db: Queryable): Promise<void> {
-  await db.query({ name: 'jobplane_notify_jobs', text: `SELECT pg_notify('${JOBS_CHANNEL}', '')` });
+/**
+ * Wake listening workers, and the placer too when some of the new jobs wait for placement (or
+ * may: a retried or rescheduled job keeps its placement). Outside a transaction this is cheap: it
+ * writes no WAL.
+ */
+export async function notifyNewJobs(db: Queryable, placement = false): Promise<void> {
+  await db.query(
+    placement
+      ? { name: 'jobplane_notify_jobs_placed', text: `SELECT pg_notify('${JOBS_CHANNEL}', ''), pg_notify('${PLACEMENT_CHANNEL}', '')` }
+      : { name: 'jobplane_notify_jobs', text: `SELECT pg_notify('${JOBS_CHANNEL}', '')` },
+  );
+}
+
+/** Whether any of `rows` waits for the placer. */
+export function needsPlacement(rows: readonly Pick<NewJobRow, 'placement'>[]): boolean {
+  return rows.some((r) => r.placement !== 'any');
 }
 
 /** Which jobs a worker may claim. */
