@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../core/deps.js';
 import { traceQueries } from './query-spans.js';
+import { jobplaneTypes } from './timestamps.js';
 
 /** Result rows of a query. */
 export interface QueryRows<R> {
@@ -57,6 +58,7 @@ export function createPool(options: PoolOptions): Pool {
     keepAliveInitialDelayMillis: 10_000,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
+    types: jobplaneTypes,
     // enable_seqscan=off makes a sequential scan the last resort (a cost penalty, not a ban). A queue
     // table swings between empty and hundreds of thousands of rows, and a prepared statement's
     // cached plan made while it was small seq-scans the whole table on every claim later
