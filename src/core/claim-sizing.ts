@@ -103,12 +103,12 @@ export class ClaimSizer {
   /**
    * How many jobs to claim now; 0 means wait. A slot that is (or is about to be) idle is always
    * filled. Otherwise, behind a backlog, the claim waits until half the capacity is free, so
-   * one statement brings back a large batch while the buffer still feeds the slots.
+   * one statement brings back a large batch while the buffer still feeds the slots (with a fixed
+   * prefetch too: a fixed buffer refilled one job at a time costs a claim per job).
    */
   claimSize(load: WorkerLoad): number {
     const room = this.capacity() - load.running - load.buffered;
     if (room <= 0) return 0;
-    if (this.fixed !== null) return room;
     const starving = load.running + load.buffered < this.concurrency;
     if (starving || !this.backlog) return room;
     return room >= Math.ceil(this.capacity() / 2) ? room : 0;

@@ -59,7 +59,10 @@ test('a fixed prefetch is used as given, and 0 claims only for free slots', () =
   const fixed = new ClaimSizer({ concurrency: 5, prefetch: 7 });
   for (let i = 0; i < 100; i++) fixed.observeHandler(5000);
   assert.equal(fixed.ahead(), 7);
-  assert.equal(fixed.claimSize({ running: 5, buffered: 6 }), 1);
+  assert.equal(fixed.claimSize({ running: 5, buffered: 6 }), 1, 'without a backlog any room is claimed');
+  fixed.observeClaim(6, 6);
+  assert.equal(fixed.claimSize({ running: 5, buffered: 6 }), 0, 'behind a backlog, a busy worker waits for half its capacity');
+  assert.equal(fixed.claimSize({ running: 5, buffered: 1 }), 6);
   const none = new ClaimSizer({ concurrency: 5, prefetch: 0 });
   none.observeClaim(3, 3);
   assert.equal(none.claimSize({ running: 2, buffered: 0 }), 3);
