@@ -2,7 +2,7 @@ import { type Clock } from '../core/deps.js';
 import { systemClock } from './clock.js';
 import { jobEvent, nullEventSink, type EventSink } from '../core/live-events.js';
 import { withTransaction, type Pool } from '../db/pool.js';
-import { claimJobs, claimLimitedJobs, listLimitedQueues, type ClaimedJob, type ClaimFilter, type LimitedQueue } from '../db/queries/jobs.js';
+import { claimJobs, claimLimitedJobs, claimSizeFor, listLimitedQueues, type ClaimedJob, type ClaimFilter, type LimitedQueue } from '../db/queries/jobs.js';
 
 /** How long the list of concurrency-limited queues is reused before it is read again. */
 const LIMITED_QUEUES_TTL_MS = 1000;
@@ -22,9 +22,22 @@ export class JobClaimer {
     private readonly events: EventSink = nullEventSink,
   ) {}
 
-  /** Claim up to `limit` due jobs matching `filter`. */
-  async claim(filter: ClaimFilter, limit: number): Promise<ClaimedJob[]> {
-    const jobs = await claimJobs(this.pool, filter, limit, this.leaseMs);
+  /**
+   * Claim up to `limit` due jobs matching `filter`. One claim statement asks for the largest
+   * claim size not above `limit` (see `claimJobs`); with `exact`, the rest is asked for in
+   * further statements while they come back full (a remote worker's long-poll gets every job it
+   * asked for that is due, not a rounded-down batch).
+   */
+  async claim(filter: ClaimFilter, limit: number, options: { exact?: boolean } = {}): Promise<ClaimedJob[]> {
+    const jobs: ClaimedJob[] = [];
+    let remaining = limit;
+    while (remaining > 0) {
+      const size = claimSizeFor(remaining);
+      const got = await claimJobs(this.pool, filter, size, this.leaseMs);
+      jobs.push(...got);
+      remaining -= got.length;
+      if (got.length < size || !options.exact) break;
+    }
     if (jobs.length < limit) {
       const limited = await this.limitedQueues(filter);
       if (limited.length > 0) {

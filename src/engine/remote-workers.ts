@@ -313,7 +313,7 @@ export class RemoteWorkerService {
 
   private async claimNow(worker: KnownWorker, limit: number): Promise<ClaimedJob[]> {
     const filter: ClaimFilter = { workerId: worker.id, tasks: worker.tasks, queues: worker.queues, tenantId: worker.tenantId, zone: worker.zone };
-    return this.claimer.claim(filter, limit);
+    return this.claimer.claim(filter, limit, { exact: true });
   }
 
   private async release(jobs: readonly ClaimedJob[]): Promise<void> {

@@ -43,11 +43,6 @@ export class ClaimLoop {
     this.sizer = new ClaimSizer({ concurrency: deps.settings.concurrency, prefetch: deps.settings.prefetch });
   }
 
-  /** Jobs this worker holds beyond its free slots now (fixed, or what the sizer decided). */
-  get ahead(): number {
-    return this.sizer.ahead();
-  }
-
   /** Jobs claimed and waiting for a slot. */
   get buffered(): readonly ClaimedJob[] {
     return this.buffer;

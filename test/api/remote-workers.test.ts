@@ -113,6 +113,15 @@ test('a remote worker registers, long-polls, logs, reports progress and complete
   assert.deepEqual([gone.status, gone.body.code], [404, 'WORKER_NOT_FOUND']);
 });
 
+test('a claim for seven due jobs hands out all seven, although claims run in fixed sizes', async () => {
+  const res = await call<{ workerId: string }>('/register', { name: 'batch-worker', tasks: ['seven'], capacity: 7 });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  for (let i = 0; i < 7; i++) await addJob(db.pool, { task: 'seven', queue: 'seven-q', payload: { i } });
+  const claimed = await call<{ jobs: ClaimedJob[] }>('/claim', { workerId: res.body.workerId, max: 7, waitMs: 0 });
+  assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+  assert.equal(claimed.body.jobs.length, 7);
+});
+
 test('an empty long-poll answers no jobs after waitMs; a client that leaves ends the wait', async () => {
   const workerId = await register(['remote-never']);
   const started = Date.now();
