@@ -24,7 +24,6 @@ import { argNumber, isMain, log, quietly, runMain, sleep, type ScenarioResult } 
 import { waitForQuiet } from './lib/quiet.js';
 import { median, medianRange, round } from './lib/stats.js';
 import { WorkerGroup } from './lib/workers.js';
-import { nowMs } from './lib/driver.js';
 import { jobplane } from './peers/jobplane.js';
 
 export interface ScaleOptions {
@@ -45,6 +44,15 @@ const TENANT = '00000000-0000-7000-8000-000000000001';
 const uuidV7 = (ts: string) =>
   `(lpad(to_hex((extract(epoch FROM ${ts}) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid`;
 
+/** Insert `n` due jobs, one microsecond apart, due an hour ago. */
+async function insertQueued(client: pg.Client, n: number): Promise<void> {
+  await client.query(
+    `INSERT INTO jobplane.jobs (id, tenant_id, queue, task, payload, run_at, created_at)
+     SELECT ${uuidV7('t')}, '${TENANT}', 'default', 'bench', '{}', t, t
+     FROM (SELECT now() - interval '1 hour' + (g * interval '1 microsecond') AS t FROM generate_series(1, ${n}) g) s`,
+  );
+}
+
 /** Write `finished` completed jobs and `queued` due jobs, in chunks, then VACUUM ANALYZE. */
 async function fill(client: pg.Client, opts: ScaleOptions): Promise<void> {
   const chunk = 1_000_000;
@@ -59,11 +67,7 @@ async function fill(client: pg.Client, opts: ScaleOptions): Promise<void> {
   }
   for (let done = 0; done < opts.queued; done += chunk) {
     const n = Math.min(chunk, opts.queued - done);
-    await client.query(
-      `INSERT INTO jobplane.jobs (id, tenant_id, queue, task, payload, run_at, created_at)
-       SELECT ${uuidV7('t')}, '${TENANT}', 'default', 'bench', '{}', t, t
-       FROM (SELECT now() - interval '1 hour' + (g * interval '1 microsecond') AS t FROM generate_series(1, ${n}) g) s`,
-    );
+    await insertQueued(client, n);
     log(`scale: ${done + n} queued jobs written`);
   }
   await client.query('VACUUM (ANALYZE) jobplane.jobs');
@@ -104,12 +108,8 @@ async function drainSome(db: FreshDatabase, opts: ScaleOptions): Promise<ScaleRu
     await waitForQuiet();
     const cpu = CpuWindow.open(group.pids);
     const goAt = group.go();
-    const deadline = goAt + 300_000;
-    while (group.started < opts.jobs) {
-      if (group.failed) throw new Error(group.errors.join('; '));
-      if (nowMs() > deadline) throw new Error(`only ${group.started} of ${opts.jobs} jobs started in 300 s`);
-      await sleep(5);
-    }
+    // Re-checked on every progress message from the workers.
+    await group.waitFor(() => group.started >= opts.jobs, 300_000, `${opts.jobs} jobs started`);
     const endAt = crossingTime(group.timeline, opts.jobs, { at: goAt, count: 0 }) ?? goAt;
     const reading = cpu.close();
     const t10 = crossingTime(group.timeline, opts.jobs * 0.1, { at: goAt, count: 0 });
@@ -148,11 +148,7 @@ export async function scale(partial: Partial<ScaleOptions> = {}): Promise<Scenar
       for (let rep = 0; rep < opts.reps; rep++) {
         // Empty: queue `jobs` fresh jobs; loaded: the workers take the oldest of the million.
         await emptyClient.query(`TRUNCATE jobplane.jobs`);
-        await emptyClient.query(
-          `INSERT INTO jobplane.jobs (id, tenant_id, queue, task, payload, run_at, created_at)
-           SELECT ${uuidV7('t')}, '${TENANT}', 'default', 'bench', '{}', t, t
-           FROM (SELECT now() - interval '1 hour' + (g * interval '1 microsecond') AS t FROM generate_series(1, ${opts.jobs}) g) s`,
-        );
+        await insertQueued(emptyClient, opts.jobs);
         await emptyClient.query('VACUUM (ANALYZE) jobplane.jobs');
         const e = await drainSome(empty, opts);
         runs.empty.push(e);

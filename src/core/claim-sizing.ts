@@ -78,11 +78,6 @@ export class ClaimSizer {
     return this.backlog;
   }
 
-  /** Running average of handler durations, ms (null before the first). */
-  get averageHandlerMs(): number | null {
-    return this.handlerMs;
-  }
-
   /**
    * Jobs to hold beyond the free slots. Fixed prefetch: that number. Auto: what the slots finish
    * in the target wait at the observed handler duration, bounded by `maxAhead`; before any
