@@ -1,18 +1,31 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { type Clock, type Logger } from '../core/deps.js';
 import { systemClock } from '../engine/clock.js';
 import { nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
-import { planFires } from '../core/schedule-plan.js';
+import { normalizeJobSpec, type NormalizedJob } from '../core/job-spec.js';
+import { decideFires, misfireReason, type FireState } from '../core/schedule-fire.js';
+import { planFires, type FirePlan, type ScheduleTiming } from '../core/schedule-plan.js';
 import { timingOf } from '../core/schedule-spec.js';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.js';
-import { notifyNewJobs } from '../db/queries/jobs.js';
-import { activeScheduleJobs, lockDueSchedules, setFireState, type ScheduleRow } from '../db/queries/schedules.js';
+import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
+import {
+  activeJobsOfSchedules, activeScheduleJobs, insertScheduleRuns, lockDueSchedules, scheduleRunKey, setFireState, setFireStates,
+  type NewScheduleRun, type ScheduleRow,
+} from '../db/queries/schedules.js';
 import { cancelActive, enqueueFire, recordSkip } from '../engine/schedule-jobs.js';
-import { tracer, tracingEnabled } from '../telemetry/trace-context.js';
+import { insertRows, toNewJobRow } from '../engine/submit.js';
+import { traceParentOf, tracer, tracingEnabled } from '../telemetry/trace-context.js';
 import { announceChanges } from './maintenance-pass.js';
 
-/** How many schedules one pass handles (the rest wait for the next pass, moments later). */
-const BATCH = 50;
+/**
+ * How many schedules one transaction handles. Each batch costs a fixed handful of statements
+ * (lock, unfinished jobs, runs, jobs, states), so 10,000 schedules due at the same minute are
+ * twenty transactions, not 40,000 statements.
+ */
+const BATCH = 500;
+
+/** Compiled timings kept between passes (a schedule's cron is parsed once, not at every fire). */
+const TIMING_CACHE_SIZE = 10_000;
 
 /**
  * Turns due fire times into jobs, applying each schedule's misfire and overlap policies. Runs on
@@ -20,6 +33,8 @@ const BATCH = 50;
  * through a unique row (see `enqueueFire`).
  */
 export class CronEnqueuer {
+  private readonly timings = new Map<string, ScheduleTiming>();
+
   constructor(
     private readonly pool: Pool,
     private readonly logger: Logger,
@@ -35,9 +50,8 @@ export class CronEnqueuer {
       const { count, more } = await withTransaction(this.pool, async (tx) => {
         changes.length = 0;
         const { now, schedules } = await lockDueSchedules(tx, BATCH);
-        let n = 0;
-        for (const schedule of schedules) n += await this.fireTraced(tx, schedule, now, changes);
-        return { count: n, more: schedules.length === BATCH };
+        const count = schedules.length === 0 ? 0 : await this.fireBatchTraced(tx, schedules, now, changes);
+        return { count, more: schedules.length === BATCH };
       });
       announceChanges(this.events, changes, this.clock);
       created += count;
@@ -45,6 +59,112 @@ export class CronEnqueuer {
     }
     if (created > 0) await notifyNewJobs(this.pool);
     return created;
+  }
+
+  /** With tracing on, a batch is one `cron pass` span: its statements are the pass's children, each schedule's fire a child span. */
+  private async fireBatchTraced(tx: Queryable, schedules: ScheduleRow[], now: Date, changes: JobChange[]): Promise<number> {
+    if (!tracingEnabled()) return this.fireBatch(tx, schedules, now, changes, null);
+    return tracer.startActiveSpan('cron pass', { kind: SpanKind.INTERNAL, attributes: { 'jobplane.schedules.due': schedules.length } }, async (span) => {
+      const spans = new Map<string, Span>();
+      try {
+        return await this.fireBatch(tx, schedules, now, changes, spans);
+      } catch (error) {
+        for (const s of [span, ...spans.values()]) {
+          s.recordException(error as Error);
+          s.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        }
+        throw error;
+      } finally {
+        for (const s of spans.values()) s.end();
+        span.end();
+      }
+    });
+  }
+
+  /**
+   * Fire a batch of locked, due schedules: decide every schedule in memory, then write all runs,
+   * all jobs and all states with one statement each. A schedule whose overlap policy must cancel
+   * a job (`cancel-previous`) is handled on its own, statement by statement. `spans`, when
+   * tracing, receives one `schedule fire <name>` span per schedule; its jobs carry it as submitter.
+   */
+  private async fireBatch(tx: Queryable, schedules: ScheduleRow[], now: Date, changes: JobChange[], spans: Map<string, Span> | null): Promise<number> {
+    const active = await activeJobsOfSchedules(tx, schedules.map((s) => s.id));
+    const plans = new Map<string, FirePlan>();
+    const runs: NewScheduleRun[] = [];
+    const rows = new Map<string, { schedule: ScheduleRow; row: NewJobRow }>();
+    const states: Array<FireState & { id: string }> = [];
+    const oneByOne: ScheduleRow[] = [];
+    for (const schedule of schedules) {
+      const decision = decideFires({
+        overlapPolicy: schedule.overlapPolicy,
+        misfirePolicy: schedule.misfirePolicy,
+        misfireGraceMs: schedule.misfireGraceMs,
+        nextFireAt: schedule.nextFireAt,
+        pendingFireAt: schedule.pendingFireAt,
+        active: active.get(schedule.id)?.length ?? 0,
+        plan: schedule.nextFireAt && schedule.nextFireAt <= now ? this.planFor(schedule, now, plans) : null,
+        now,
+      });
+      if (!decision) {
+        oneByOne.push(schedule);
+        continue;
+      }
+      let traceParent: string | undefined;
+      if (spans) {
+        const span = tracer.startSpan(`schedule fire ${schedule.name}`, { kind: SpanKind.INTERNAL, attributes: { 'jobplane.schedule.id': schedule.id, 'jobplane.schedule.name': schedule.name, 'jobplane.tenant.id': schedule.tenantId } });
+        spans.set(schedule.id, span);
+        traceParent = traceParentOf(span);
+      }
+      let spec: NormalizedJob | null = null;
+      for (const run of decision.runs) {
+        let jobId: string | null = null;
+        if (run.outcome === 'enqueued') {
+          spec ??= normalizeJobSpec({ ...schedule.jobOptions, task: schedule.task, queue: schedule.queue, payload: schedule.payload });
+          const row = toNewJobRow(spec, { tenantId: schedule.tenantId, createdBy: `schedule:${schedule.name}`, ...(traceParent ? { traceParent } : {}) }, { scheduleId: schedule.id, fireAt: run.at });
+          rows.set(scheduleRunKey(schedule.id, run.at), { schedule, row });
+          jobId = row.id;
+        }
+        runs.push({ scheduleId: schedule.id, fireAt: run.at, outcome: run.outcome, reason: run.reason, jobId });
+      }
+      states.push({ id: schedule.id, ...decision.state });
+    }
+    const fresh = await insertScheduleRuns(tx, runs);
+    const toInsert = [...rows].filter(([key]) => fresh.has(key)).map(([, value]) => value);
+    const jobs = toInsert.length === 0 ? [] : await insertRows(tx, toInsert.map((r) => r.row));
+    const perSchedule = new Map<string, number>();
+    jobs.forEach((job, i) => {
+      const { schedule, row } = toInsert[i]!;
+      perSchedule.set(schedule.id, (perSchedule.get(schedule.id) ?? 0) + 1);
+      if (job.created) changes.push({ id: row.id, tenantId: row.tenant_id, queue: row.queue, task: row.task, status: job.status, attempt: 0, scheduleId: schedule.id });
+    });
+    await setFireStates(tx, states);
+    for (const [id, span] of spans ?? []) span.setAttribute('jobplane.schedule.jobs_created', perSchedule.get(id) ?? 0);
+    let created = toInsert.length;
+    for (const schedule of oneByOne) created += await this.fireTraced(tx, schedule, now, changes);
+    if (toInsert.length > 0) this.logger.debug({ schedules: perSchedule.size, created: toInsert.length }, 'schedules fired');
+    return created;
+  }
+
+  /** The fire plan of a due schedule. Schedules with the same timing, due time and policies share one plan per batch. */
+  private planFor(schedule: ScheduleRow, now: Date, plans: Map<string, FirePlan>): FirePlan {
+    const timingKey = schedule.cron !== null ? `c\u0000${schedule.cron}\u0000${schedule.timezone}` : `i\u0000${schedule.intervalMs}\u0000${schedule.anchorAt.getTime()}`;
+    const key = `${timingKey}\u0000${schedule.nextFireAt!.getTime()}\u0000${schedule.misfirePolicy}\u0000${schedule.catchUpMax}\u0000${schedule.misfireGraceMs}`;
+    let plan = plans.get(key);
+    if (!plan) {
+      plan = planFires({ timing: this.timingOf(timingKey, schedule), dueFrom: schedule.nextFireAt!, now, misfirePolicy: schedule.misfirePolicy, catchUpMax: schedule.catchUpMax, misfireGraceMs: schedule.misfireGraceMs });
+      plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private timingOf(key: string, schedule: ScheduleRow): ScheduleTiming {
+    let timing = this.timings.get(key);
+    if (!timing) {
+      if (this.timings.size >= TIMING_CACHE_SIZE) this.timings.clear();
+      timing = timingOf(schedule);
+      this.timings.set(key, timing);
+    }
+    return timing;
   }
 
   /**
@@ -95,10 +215,7 @@ export class CronEnqueuer {
         catchUpMax: schedule.catchUpMax,
         misfireGraceMs: schedule.misfireGraceMs,
       });
-      for (const at of plan.skipped.sample) {
-        const more = plan.skipped.count > plan.skipped.sample.length ? ` (${plan.skipped.countIsLowerBound ? 'at least ' : ''}${plan.skipped.count} missed in all)` : '';
-        await recordSkip(tx, schedule.id, at, `misfire: the scheduler was not running at this time; policy ${schedule.misfirePolicy}${more}`);
-      }
+      for (const at of plan.skipped.sample) await recordSkip(tx, schedule.id, at, misfireReason(schedule.misfirePolicy, plan.skipped));
       for (const at of plan.fires) {
         const late = now.getTime() - at.getTime() > schedule.misfireGraceMs;
         const reason = late ? (schedule.misfirePolicy === 'catch-up' ? 'catch-up' : 'misfire-run-once') : 'on-time';

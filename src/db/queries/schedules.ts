@@ -179,6 +179,76 @@ export async function activeScheduleJobs(
   return rows;
 }
 
+/** One fire time to record, for {@link insertScheduleRuns}. */
+export interface NewScheduleRun {
+  scheduleId: string;
+  fireAt: Date;
+  outcome: 'enqueued' | 'skipped';
+  reason: string;
+  jobId: string | null;
+}
+
+/**
+ * Record many fire times in one statement. Returns the keys (`scheduleId|fireAt ms`) of the runs
+ * this statement wrote; a fire time already recorded, by another scheduler or earlier in the
+ * same list, is left as it was and missing from the result (docs/decisions.md #10).
+ * Plan: one insert from unnest; each row probes schedule_runs_pkey.
+ */
+export async function insertScheduleRuns(tx: Queryable, runs: readonly NewScheduleRun[]): Promise<Set<string>> {
+  if (runs.length === 0) return new Set();
+  const { rows } = await tx.query<{ key: string }>(
+    `INSERT INTO jobplane.schedule_runs (schedule_id, fire_at, outcome, reason, job_id)
+     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[])
+     ON CONFLICT (schedule_id, fire_at) DO NOTHING
+     RETURNING schedule_id || '|' || (extract(epoch FROM fire_at) * 1000)::bigint AS key`,
+    [runs.map((r) => r.scheduleId), runs.map((r) => r.fireAt), runs.map((r) => r.outcome), runs.map((r) => r.reason), runs.map((r) => r.jobId)],
+  );
+  return new Set(rows.map((r) => r.key));
+}
+
+/** The key {@link insertScheduleRuns} returns for a run. */
+export function scheduleRunKey(scheduleId: string, fireAt: Date): string {
+  return `${scheduleId}|${fireAt.getTime()}`;
+}
+
+/**
+ * Unfinished jobs of many schedules, by schedule id (schedules without any are absent).
+ * Plan: jobs_schedule_active_idx, a partial index holding only unfinished scheduled jobs.
+ */
+export async function activeJobsOfSchedules(
+  db: Queryable,
+  scheduleIds: readonly string[],
+): Promise<Map<string, Array<{ id: string; status: string }>>> {
+  const byId = new Map<string, Array<{ id: string; status: string }>>();
+  if (scheduleIds.length === 0) return byId;
+  const { rows } = await db.query<{ scheduleId: string; id: string; status: string }>(
+    `SELECT schedule_id AS "scheduleId", id, status FROM jobplane.jobs
+     WHERE schedule_id = ANY($1::uuid[]) AND status IN ('queued', 'scheduled', 'running') ORDER BY id`,
+    [scheduleIds],
+  );
+  for (const { scheduleId, id, status } of rows) {
+    const list = byId.get(scheduleId);
+    if (list) list.push({ id, status });
+    else byId.set(scheduleId, [{ id, status }]);
+  }
+  return byId;
+}
+
+/** Store the fire bookkeeping of many schedules in one statement (see {@link setFireState}). */
+export async function setFireStates(
+  tx: Queryable,
+  states: ReadonlyArray<{ id: string; nextFireAt: Date | null; pendingFireAt: Date | null; lastFireAt: Date | null }>,
+): Promise<void> {
+  if (states.length === 0) return;
+  await tx.query(
+    `UPDATE jobplane.schedules s SET next_fire_at = u.next_fire_at, pending_fire_at = u.pending_fire_at,
+       last_fire_at = coalesce(u.last_fire_at, s.last_fire_at)
+     FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS u (id, next_fire_at, pending_fire_at, last_fire_at)
+     WHERE s.id = u.id`,
+    [states.map((x) => x.id), states.map((x) => x.nextFireAt), states.map((x) => x.pendingFireAt), states.map((x) => x.lastFireAt)],
+  );
+}
+
 /** Store the schedule's fire bookkeeping after the enqueuer handled it. */
 export async function setFireState(
   tx: Queryable,
