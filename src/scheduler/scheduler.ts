@@ -10,7 +10,7 @@ import { NotificationListener } from '../db/listener.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { PLACEMENT_CHANNEL } from '../db/queries/jobs.js';
 import { acquireLeaderLease, releaseLeaderLease } from '../db/queries/leader.js';
-import { nextDueAt, SCHEDULES_CHANNEL } from '../db/queries/schedules.js';
+import { SCHEDULES_CHANNEL } from '../db/queries/schedules.js';
 import { CronEnqueuer } from './cron-enqueuer.js';
 import { LeaseRescuer } from './lease-rescuer.js';
 import { Placer } from './placer.js';
@@ -255,9 +255,7 @@ export class Scheduler {
   private async sleepMs(): Promise<number> {
     if (!this.isLeader) return Math.min(this.opts.tickMs, this.opts.leaderTtlMs / 3);
     try {
-      const { next, now } = await nextDueAt(this.pool);
-      const untilDue = next ? next.getTime() - now.getTime() : Infinity;
-      return Math.max(0, Math.min(this.opts.tickMs, untilDue));
+      return Math.min(this.opts.tickMs, await this.enqueuer.msUntilWork());
     } catch (error) {
       this.report('sleep', error);
       return this.opts.tickMs;

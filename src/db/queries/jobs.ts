@@ -46,6 +46,8 @@ export interface NewJobRow {
   fire_at?: string;
   trace_parent?: string;
   created_by?: string;
+  /** Defaults to the transaction's start; a schedule's fire prepared ahead sets its fire time. */
+  created_at?: string;
 }
 
 /** What an insert returns per job. */
@@ -69,16 +71,16 @@ export async function insertJobs(db: Queryable, rows: readonly NewJobRow[]): Pro
     name: 'jobplane_insert_jobs',
     text: `INSERT INTO jobplane.jobs (id, tenant_id, queue, task, payload, priority, run_at, max_attempts, backoff,
              timeout_ms, idempotency_key, labels, placement, placement_zone, placement_worker, deadline_at,
-             schedule_id, fire_at, trace_parent, created_by)
+             schedule_id, fire_at, trace_parent, created_by, created_at)
            SELECT x.id, x.tenant_id, x.queue, x.task, coalesce(x.payload, 'null'::jsonb), x.priority,
              coalesce(x.run_at, now() + x.delay_ms * interval '1 millisecond'), x.max_attempts, x.backoff,
              x.timeout_ms, x.idempotency_key, x.labels, x.placement, x.placement_zone, x.placement_worker,
-             x.deadline_at, x.schedule_id, x.fire_at, x.trace_parent, x.created_by
+             x.deadline_at, x.schedule_id, x.fire_at, x.trace_parent, x.created_by, coalesce(x.created_at, now())
            FROM json_to_recordset($1::json) AS x(id uuid, tenant_id uuid, queue text, task text, payload jsonb,
              priority smallint, run_at timestamptz, delay_ms bigint, max_attempts integer, backoff jsonb,
              timeout_ms integer, idempotency_key text, labels jsonb, placement text, placement_zone text,
              placement_worker text, deadline_at timestamptz, schedule_id uuid, fire_at timestamptz,
-             trace_parent text, created_by text)
+             trace_parent text, created_by text, created_at timestamptz)
            ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING id, status, run_at AS "runAt", created_at AS "createdAt"`,
     values: [JSON.stringify(rows)],

@@ -144,6 +144,46 @@ export async function lockDueSchedules(
   return { now: rows[0]!.dbNow, schedules: rows.map(({ dbNow: _dbNow, ...s }) => s) };
 }
 
+/**
+ * Which schedules a pass may prepare before their fire time: active, overlap `allow`, nothing
+ * buffered. Their fire does not depend on what runs at the fire time, so it can be written ahead
+ * and committed at that time (see CronEnqueuer).
+ */
+const PREPARABLE = `NOT s.paused AND s.overlap_policy = 'allow' AND s.pending_fire_at IS NULL`;
+
+/**
+ * The earliest future fire time of preparable schedules, how many share it, and how far off it
+ * is on the database clock. Plan: schedules_due_idx in next_fire_at order for the min, then the
+ * same index for the equal rows.
+ */
+export async function nextPreparableFire(db: Queryable): Promise<{ at: Date; count: number; inMs: number } | null> {
+  const { rows } = await db.query<{ at: Date; count: number; inMs: number }>(
+    `SELECT s.next_fire_at AS at, count(*)::int AS count,
+            (extract(epoch FROM s.next_fire_at - clock_timestamp()) * 1000)::float8 AS "inMs"
+     FROM jobplane.schedules s
+     WHERE ${PREPARABLE} AND s.next_fire_at = (
+       SELECT min(s.next_fire_at) FROM jobplane.schedules s WHERE ${PREPARABLE} AND s.next_fire_at > now())
+     GROUP BY s.next_fire_at`,
+  );
+  return rows[0] ?? null;
+}
+
+/** Lock up to `limit` preparable schedules whose next fire time is exactly `at`. `tx` must be in a transaction. */
+export async function lockPreparableAt(tx: Queryable, at: Date, limit: number): Promise<ScheduleRow[]> {
+  const { rows } = await tx.query<ScheduleRow>(
+    `SELECT ${COLUMNS} FROM jobplane.schedules s WHERE ${PREPARABLE} AND s.next_fire_at = $1
+     LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [at, limit],
+  );
+  return rows;
+}
+
+/** Milliseconds from the database clock's now to `at` (negative once it has passed). */
+export async function msUntil(db: Queryable, at: Date): Promise<number> {
+  const { rows } = await db.query<{ ms: number }>('SELECT (extract(epoch FROM $1::timestamptz - clock_timestamp()) * 1000)::float8 AS ms', [at]);
+  return rows[0]!.ms;
+}
+
 /** The soonest fire time of any active schedule (to sleep until it). */
 export async function nextDueAt(db: Queryable): Promise<{ next: Date | null; now: Date }> {
   const { rows } = await db.query<{ next: Date | null; now: Date }>(
