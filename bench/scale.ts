@@ -38,14 +38,14 @@ export interface ScaleOptions {
 
 export const scaleDefaults: ScaleOptions = { jobs: 20_000, finished: 10_000_000, queued: 1_000_000, processes: 2, concurrency: 10, reps: 2, finishedDays: 7 };
 
-const TENANT = '00000000-0000-7000-8000-000000000001';
+export const TENANT = '00000000-0000-7000-8000-000000000001';
 
 /** A UUID v7 for a timestamp expression, random in the other bits (SQL). */
-const uuidV7 = (ts: string) =>
+export const uuidV7 = (ts: string): string =>
   `(lpad(to_hex((extract(epoch FROM ${ts}) * 1000)::bigint), 12, '0') || '7' || substr(md5(random()::text), 1, 3) || '8' || substr(md5(random()::text), 1, 15))::uuid`;
 
 /** Insert `n` due jobs, one microsecond apart, due an hour ago. */
-async function insertQueued(client: pg.Client, n: number): Promise<void> {
+export async function insertQueued(client: pg.Client, n: number): Promise<void> {
   await client.query(
     `INSERT INTO jobplane.jobs (id, tenant_id, queue, task, payload, run_at, created_at)
      SELECT ${uuidV7('t')}, '${TENANT}', 'default', 'bench', '{}', t, t
@@ -74,7 +74,7 @@ async function fill(client: pg.Client, opts: ScaleOptions): Promise<void> {
 }
 
 /** Sizes and activity counters of the jobs table and its indexes. */
-async function tableStats(client: pg.Client): Promise<Record<string, unknown>> {
+export async function tableStats(client: pg.Client): Promise<Record<string, unknown>> {
   const { rows: [t] } = await client.query<Record<string, unknown>>(
     `SELECT n_live_tup, n_dead_tup, n_tup_upd, n_tup_hot_upd, seq_scan, idx_scan, autovacuum_count,
             pg_size_pretty(pg_table_size('jobplane.jobs')) AS table_size,
@@ -91,7 +91,7 @@ async function tableStats(client: pg.Client): Promise<Record<string, unknown>> {
   return { ...t, io: io[0], indexes: idx };
 }
 
-interface ScaleRun {
+export interface ScaleRun {
   jobsPerS: number;
   steadyJobsPerS: number | null;
   cpuUsPerJob: number | null;
@@ -101,7 +101,7 @@ interface ScaleRun {
 }
 
 /** Drain `opts.jobs` jobs from the database at `url` with P worker processes; workers stop after. */
-async function drainSome(db: FreshDatabase, opts: ScaleOptions): Promise<ScaleRun> {
+export async function drainSome(db: FreshDatabase, opts: Pick<ScaleOptions, 'jobs' | 'processes' | 'concurrency'>): Promise<ScaleRun> {
   const group = await WorkerGroup.spawn({ system: jobplane, databaseUrl: db.url, processes: opts.processes, concurrency: opts.concurrency });
   try {
     await checkpoint();
