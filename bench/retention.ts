@@ -11,7 +11,7 @@
  *    minute);
  *  - after: deletion done, the dead rows not yet vacuumed;
  *  - vacuumed: after autovacuum processed the table (waited for up to `vacuumWaitS`; if it did not
- *    come, a plain VACUUM is run and the output says so).
+ *    come, or autovacuum is off on the server, a plain VACUUM is run and the output says so).
  * While the cleaner runs, pg_stat_activity is sampled every 20 ms for backends waiting on a lock.
  * Reported: each drain's jobs/s and ratio to `before`, the cleaner's passes (rows, ms), lock waits
  * seen, and pg_stat_user_tables / index sizes at each step.
@@ -22,7 +22,7 @@ import pg from 'pg';
 import { silentLogger } from '../src/core/deps.js';
 import { createPool } from '../src/db/pool.js';
 import { RetentionCleaner } from '../src/scheduler/retention-cleaner.js';
-import { createFreshDatabase } from './lib/db.js';
+import { checkpoint, createFreshDatabase } from './lib/db.js';
 import { argNumber, isMain, log, quietly, runMain, sleep, type ScenarioResult } from './lib/harness.js';
 import { round } from './lib/stats.js';
 import { jobplane } from './peers/jobplane.js';
@@ -104,6 +104,7 @@ export async function retentionBench(partial: Partial<RetentionOptions> = {}): P
   const passes: Array<{ deleted: number; ms: number }> = [];
   let locks: LockWaits | undefined;
   let vacuum = 'autovacuum';
+  let overlapped: boolean | undefined;
   try {
     await jobplane.setup(db.url);
     await client.connect();
@@ -126,6 +127,9 @@ export async function retentionBench(partial: Partial<RetentionOptions> = {}): P
     // During: the cleaner's passes back to back, a drain alongside, lock waits sampled.
     const pool = createPool({ connectionString: db.url, max: 2 });
     const cleaner = new RetentionCleaner(pool, silentLogger, RETENTION);
+    let cleaned = false;
+    await insertQueued(client, opts.jobs);
+    await checkpoint();
     const cleaning = (async () => {
       for (;;) {
         const t0 = performance.now();
@@ -133,11 +137,11 @@ export async function retentionBench(partial: Partial<RetentionOptions> = {}): P
         passes.push({ deleted, ms: round(performance.now() - t0, 1)! });
         if (deleted === 0) return;
       }
-    })();
+    })().finally(() => (cleaned = true));
     const watching = watchLocks(db.url, cleaning);
-    await insertQueued(client, opts.jobs);
-    drains['during'] = await drainSome(db, opts);
-    log(`retention during: ${drains['during'].jobsPerS} jobs/s while deleting`);
+    drains['during'] = await drainSome(db, opts, { quiet: false });
+    overlapped = !cleaned;
+    log(`retention during: ${drains['during'].jobsPerS} jobs/s while deleting (cleaner still running at the drain's end: ${overlapped})`);
     await cleaning;
     locks = await watching;
     await pool.end();
@@ -147,12 +151,18 @@ export async function retentionBench(partial: Partial<RetentionOptions> = {}): P
     stats['afterDelete'] = await tableStats(client);
     await drain('after');
 
-    const av0 = await autovacuumCount(client);
-    const until = Date.now() + opts.vacuumWaitS * 1000;
-    while ((await autovacuumCount(client)) === av0 && Date.now() < until) await sleep(1000);
-    if ((await autovacuumCount(client)) === av0) {
-      vacuum = `VACUUM (autovacuum did not run within ${opts.vacuumWaitS} s)`;
+    const { rows: [setting] } = await client.query<{ autovacuum: string }>('SHOW autovacuum');
+    if (setting!.autovacuum !== 'on') {
+      vacuum = 'VACUUM (autovacuum is off on this server)';
       await client.query('VACUUM jobplane.jobs');
+    } else {
+      const av0 = await autovacuumCount(client);
+      const until = Date.now() + opts.vacuumWaitS * 1000;
+      while ((await autovacuumCount(client)) === av0 && Date.now() < until) await sleep(1000);
+      if ((await autovacuumCount(client)) === av0) {
+        vacuum = `VACUUM (autovacuum did not run within ${opts.vacuumWaitS} s)`;
+        await client.query('VACUUM jobplane.jobs');
+      }
     }
     stats['vacuumed'] = await tableStats(client);
     await drain('vacuumed');
@@ -185,6 +195,7 @@ export async function retentionBench(partial: Partial<RetentionOptions> = {}): P
         drains,
         cleaner: { passes, rowsPerS: batches.length ? round(batches.reduce((a, p) => a + p.deleted, 0) / (batches.reduce((a, p) => a + p.ms, 0) / 1000), 0) : null },
         locks,
+        drainOverlappedCleaner: overlapped ?? null,
         vacuum,
         tableStats: stats,
       },

@@ -12,7 +12,9 @@
  * Reported per fire: p50 / p99 / max lateness (resolution: the poll interval plus one round
  * trip), jobs created, and the CPU of the Jobplane process and of PostgreSQL from 3 s before to 5 s after the
  * fire. After the run: enqueue → start of those jobs (fire time → started_at) p50 / p99.
- * The issue's target: p99 lateness < 200 ms at 10,000 schedules.
+ * A fire less than 5 s after the process started is not measured (the scheduler cannot prepare
+ * it ahead; it is late by its write time, about a second for 10,000). The issue's target: p99
+ * lateness < 200 ms at 10,000 schedules.
  *
  *   npx tsx bench/schedules.ts [--schedules 10000] [--fires 3] [--cron '* * * * *'] [--no-worker]
  *
@@ -141,6 +143,14 @@ export async function schedulesBench(partial: Partial<SchedulesOptions> = {}): P
       log(`schedules: waiting for fire ${i + 1}/${opts.fires} at ${fireAt.toISOString()} (${next!.n} schedules)`);
       const { rows: [wait] } = await client.query<{ ms: number }>('SELECT extract(epoch FROM $1::timestamptz - clock_timestamp()) * 1000 AS ms', [fireAt]);
       const waitMs = Number(wait!.ms);
+      if (waitMs < 5000) {
+        // Too close to the process's start for the scheduler to prepare it (as in use, a fire
+        // seconds after a restart is late by its write time): let it pass, measure the next.
+        log(`schedules: fire at ${fireAt.toISOString()} is ${Math.round(waitMs)} ms away, too soon after start; skipped`);
+        await sleep(Math.max(0, waitMs) + 3000);
+        i -= 1;
+        continue;
+      }
       // Open the CPU window before the fire is prepared (up to 2 s ahead; the process is idle then).
       if (waitMs > 3000) await sleep(waitMs - 3000);
       const cpu = CpuWindow.open(pids);

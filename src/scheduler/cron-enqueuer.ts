@@ -3,7 +3,7 @@ import { type Clock, type Logger } from '../core/deps.js';
 import { systemClock } from '../engine/clock.js';
 import { nullEventSink, type EventSink, type JobChange } from '../core/live-events.js';
 import { normalizeJobSpec, type NormalizedJob } from '../core/job-spec.js';
-import { decideFires, misfireReason, type FireState } from '../core/schedule-fire.js';
+import { decideFires, type FireState } from '../core/schedule-fire.js';
 import { planFires, type FirePlan, type ScheduleTiming } from '../core/schedule-plan.js';
 import { timingOf } from '../core/schedule-spec.js';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.js';
@@ -79,7 +79,7 @@ export class CronEnqueuer {
 
   /**
    * Prepare the next fire time of the schedules whose fire does not depend on what runs then
-   * (overlap \`allow\`, nothing buffered), when it is within its lead: lock them, write their runs,
+   * (overlap `allow`, nothing buffered), when it is within its lead: lock them, write their runs,
    * jobs (due at the fire time) and next fire times, wait for the fire time, and commit. Nothing
    * is visible before that commit, so 10,000 schedules of the same minute start on time instead
    * of over the second their writes take. An edit, pause or delete of one of those schedules in
@@ -228,7 +228,7 @@ export class CronEnqueuer {
     await setFireStates(tx, states);
     for (const [id, span] of spans ?? []) span.setAttribute('jobplane.schedule.jobs_created', perSchedule.get(id) ?? 0);
     let created = toInsert.length;
-    for (const schedule of oneByOne) created += await this.fireTraced(tx, schedule, now, changes);
+    for (const schedule of oneByOne) created += await this.fireTraced(tx, schedule, now, changes, plans);
     if (toInsert.length > 0) this.logger.debug({ schedules: perSchedule.size, created: toInsert.length }, 'schedules fired');
     return created;
   }
@@ -260,12 +260,12 @@ export class CronEnqueuer {
    * jobs it creates carry that span as their submitter, so each attempt's span links back to the
    * fire. Idle passes make no spans.
    */
-  private async fireTraced(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[]): Promise<number> {
-    if (!tracingEnabled()) return this.fire(tx, schedule, now, changes);
+  private async fireTraced(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[], plans: Map<string, FirePlan>): Promise<number> {
+    if (!tracingEnabled()) return this.fire(tx, schedule, now, changes, plans);
     const attributes = { 'jobplane.schedule.id': schedule.id, 'jobplane.schedule.name': schedule.name, 'jobplane.tenant.id': schedule.tenantId };
     return tracer.startActiveSpan(`schedule fire ${schedule.name}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
       try {
-        const created = await this.fire(tx, schedule, now, changes);
+        const created = await this.fire(tx, schedule, now, changes, plans);
         span.setAttribute('jobplane.schedule.jobs_created', created);
         return created;
       } catch (error) {
@@ -278,58 +278,35 @@ export class CronEnqueuer {
     });
   }
 
-  private async fire(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[]): Promise<number> {
-    let created = 0;
+  /**
+   * Fire a `cancel-previous` schedule that has a run to cancel, statement by statement: each fire
+   * first cancels the unfinished job before it (a job an earlier fire of this pass just made, too).
+   * What fires is decided as for `allow`; only the cancelling is added.
+   */
+  private async fire(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[], plans: Map<string, FirePlan>): Promise<number> {
     let active = await activeScheduleJobs(tx, schedule.id);
-    let pending = schedule.pendingFireAt;
-    let last: Date | null = null;
-    // A fire buffered by `queue-one` starts once the previous run has finished.
-    if (pending && active.length === 0) {
-      const id = await enqueueFire(tx, schedule, pending, 'overlap-buffered', changes);
-      if (id) {
-        created += 1;
-        active = [{ id, status: 'queued' }];
+    const decision = decideFires({
+      overlapPolicy: 'allow',
+      misfirePolicy: schedule.misfirePolicy,
+      misfireGraceMs: schedule.misfireGraceMs,
+      nextFireAt: schedule.nextFireAt,
+      pendingFireAt: schedule.pendingFireAt,
+      active: 0,
+      plan: schedule.nextFireAt && schedule.nextFireAt <= now ? this.planFor(schedule, now, plans) : null,
+      now,
+    })!;
+    let created = 0;
+    for (const run of decision.runs) {
+      if (run.outcome === 'skipped') {
+        await recordSkip(tx, schedule.id, run.at, run.reason);
+        continue;
       }
-      last = pending;
-      pending = null;
+      if (active.length > 0) await cancelActive(tx, active, `schedule ${schedule.name}`, changes);
+      const id = await enqueueFire(tx, schedule, run.at, run.reason, changes);
+      active = id ? [{ id, status: 'queued' }] : [];
+      if (id) created += 1;
     }
-    let nextFireAt = schedule.nextFireAt;
-    if (schedule.nextFireAt && schedule.nextFireAt <= now) {
-      const plan = planFires({
-        timing: timingOf(schedule),
-        dueFrom: schedule.nextFireAt,
-        now,
-        misfirePolicy: schedule.misfirePolicy,
-        catchUpMax: schedule.catchUpMax,
-        misfireGraceMs: schedule.misfireGraceMs,
-      });
-      for (const at of plan.skipped.sample) await recordSkip(tx, schedule.id, at, misfireReason(schedule.misfirePolicy, plan.skipped));
-      for (const at of plan.fires) {
-        const late = now.getTime() - at.getTime() > schedule.misfireGraceMs;
-        const reason = late ? (schedule.misfirePolicy === 'catch-up' ? 'catch-up' : 'misfire-run-once') : 'on-time';
-        if (active.length > 0 && schedule.overlapPolicy !== 'allow') {
-          if (schedule.overlapPolicy === 'skip') {
-            await recordSkip(tx, schedule.id, at, 'overlap: the previous run is still active');
-            continue;
-          }
-          if (schedule.overlapPolicy === 'queue-one') {
-            if (pending) await recordSkip(tx, schedule.id, pending, 'overlap: replaced by a newer buffered fire');
-            pending = at;
-            continue;
-          }
-          await cancelActive(tx, active, `schedule ${schedule.name}`, changes);
-          active = [];
-        }
-        const id = await enqueueFire(tx, schedule, at, reason, changes);
-        if (id) {
-          created += 1;
-          active.push({ id, status: 'queued' });
-        }
-        last = at;
-      }
-      nextFireAt = plan.nextFireAt;
-    }
-    await setFireState(tx, schedule.id, { nextFireAt, pendingFireAt: pending, lastFireAt: last });
+    await setFireState(tx, schedule.id, decision.state);
     if (created > 0) this.logger.debug({ scheduleId: schedule.id, created }, 'schedule fired');
     return created;
   }

@@ -4,6 +4,7 @@ import type { Logger } from '../core/deps.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { migrate } from '../db/migrator.js';
 import { createPool, isConnectionError, type Pool } from '../db/pool.js';
+import { autovacuumEnabled } from '../db/queries/maintenance.js';
 import { AppError } from '../errors/index.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import type { FastifyInstance } from 'fastify';
@@ -80,6 +81,9 @@ export async function startJobplane(config: Config, logger: Logger, options: { s
       throw databaseConfigProblem(error, databaseUrl) ?? error;
     });
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
+    if (!(await autovacuumEnabled(pool))) {
+      logger.warn({ autovacuum: false }, 'autovacuum is off on this PostgreSQL server: the rows of finished and deleted jobs are never reclaimed and claims slow down; set autovacuum = on (and track_counts = on), or run VACUUM on jobplane.jobs regularly');
+    }
     options.signal?.throwIfAborted();
     health.start();
     if (config.roles.includes('scheduler')) {

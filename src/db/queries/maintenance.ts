@@ -222,3 +222,9 @@ export async function setZoneIntensity(db: Queryable, zone: string, intensity: n
     [zone, intensity],
   );
 }
+
+/** Whether the server runs autovacuum (Jobplane relies on it to reclaim the rows of finished and deleted jobs). */
+export async function autovacuumEnabled(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ on: boolean }>(`SELECT current_setting('autovacuum') = 'on' AND current_setting('track_counts') = 'on' AS on`);
+  return rows[0]?.on ?? true;
+}
