@@ -29,7 +29,7 @@ const TIMING_CACHE_SIZE = 10_000;
 
 /** Longest a fire is prepared before its time (the transaction holding it stays open that long). */
 export const MAX_LEAD_MS = 2000;
-/** Shortest lead: enough for a handful of schedules and the commit. */
+/** Shortest lead: enough for a handful of schedules and the commit (tests may ask for more). */
 const MIN_LEAD_MS = 50;
 /** Most schedules prepared ahead for one fire time; the rest fire at the time, in batches. */
 const MAX_PREPARED = 50_000;
@@ -51,6 +51,7 @@ export class CronEnqueuer {
     private readonly logger: Logger,
     private readonly events: EventSink = nullEventSink,
     private readonly clock: Clock = systemClock,
+    private readonly options: { minLeadMs?: number } = {},
   ) {}
 
   /**
@@ -74,7 +75,8 @@ export class CronEnqueuer {
 
   /** How long before a fire time shared by `count` schedules its preparation starts. */
   leadMs(count: number): number {
-    return Math.min(MAX_LEAD_MS, MIN_LEAD_MS + 2 * Math.min(count, MAX_PREPARED) * this.msPerSchedule);
+    const floor = this.options.minLeadMs ?? MIN_LEAD_MS;
+    return Math.min(Math.max(MAX_LEAD_MS, floor), floor + 2 * Math.min(count, MAX_PREPARED) * this.msPerSchedule);
   }
 
   /**

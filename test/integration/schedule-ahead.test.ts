@@ -7,6 +7,9 @@ import { testDatabase } from '../helpers/db.js';
 
 const db = await testDatabase();
 const actor = { tenantId: null };
+// A lead far longer than preparing a few hundred schedules takes, even on a loaded machine.
+const LEAD = { minLeadMs: 1500 };
+const THIS_DATABASE = `l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
 
 /** `n` schedules firing every minute from the returned time, `inMs` from now (database clock, whole ms), named `<prefix>-i`. */
 async function manyDueSoon(prefix: string, n: number, inMs: number): Promise<Date> {
@@ -38,29 +41,27 @@ async function visibleJobs(queue: string): Promise<{ jobs: number; clock: Date }
 }
 
 test('a fire prepared ahead becomes visible all at once at its fire time, not before, with the fire time as due and created time', async () => {
-  const enqueuer = new CronEnqueuer(db.pool, silentLogger);
-  const at = await manyDueSoon('visible', 2000, 400);
-  assert.ok(enqueuer.leadMs(2000) >= 400, 'the lead covers the fire time');
+  const enqueuer = new CronEnqueuer(db.pool, silentLogger, undefined, undefined, LEAD);
+  const at = await manyDueSoon('visible', 500, 1000);
   let done = false;
   const running = enqueuer.runOnce().finally(() => (done = true));
   const seen: Array<{ jobs: number; clock: Date }> = [];
   while (!done) seen.push(await visibleJobs('ahead-visible'));
-  assert.equal(await running, 2000);
+  assert.equal(await running, 500);
   const before = seen.filter((s) => s.clock < at);
   assert.ok(before.length > 0, 'the test looked before the fire time');
   assert.ok(before.every((s) => s.jobs === 0), 'no job is visible before its fire time');
-  assert.equal((await visibleJobs('ahead-visible')).jobs, 2000);
+  assert.equal((await visibleJobs('ahead-visible')).jobs, 500);
   const { rows } = await db.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM jobplane.jobs WHERE queue = 'ahead-visible' AND run_at = $1 AND created_at = $1 AND fire_at = $1 AND status = 'queued'`,
     [at],
   );
-  assert.equal(rows[0]!.n, 2000);
+  assert.equal(rows[0]!.n, 500);
 });
 
 test('when the prepared transaction dies before the fire time, nothing was written and the next pass makes the fire once', async () => {
-  const enqueuer = new CronEnqueuer(db.pool, silentLogger);
-  const at = await manyDueSoon('killed', 1000, 200);
-  assert.ok(enqueuer.leadMs(1000) >= 200, 'the lead covers the fire time');
+  const enqueuer = new CronEnqueuer(db.pool, silentLogger, undefined, undefined, LEAD);
+  const at = await manyDueSoon('killed', 300, 1000);
   let done = false;
   const running = enqueuer.runOnce().finally(() => (done = true));
   // Kill the backend that holds the prepared fire while it waits for the fire time.
@@ -68,36 +69,39 @@ test('when the prepared transaction dies before the fire time, nothing was writt
   while (killed === 0 && !done) {
     const { rows } = await db.pool.query<{ n: number }>(
       `SELECT count(pg_terminate_backend(l.pid))::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-       WHERE c.relname = 'schedule_runs' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()`,
+       WHERE ${THIS_DATABASE} AND c.relname = 'schedule_runs' AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()`,
     );
     killed = rows[0]!.n;
   }
+  assert.ok(killed > 0, 'the transaction holding the prepared fire was found and killed');
   await assert.rejects(running);
   assert.equal((await visibleJobs('ahead-killed')).jobs, 0);
   const { rows: [wait] } = await db.pool.query<{ ms: number }>('SELECT (extract(epoch FROM $1::timestamptz - clock_timestamp()) * 1000)::float8 AS ms', [at]);
   if (wait!.ms > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait!.ms) + 5));
-  assert.equal(await enqueuer.runOnce(), 1000);
+  assert.equal(await enqueuer.runOnce(), 300);
   const { rows } = await db.pool.query<{ n: number; fires: number }>(
     `SELECT count(*)::int AS n, count(DISTINCT (schedule_id, fire_at))::int AS fires FROM jobplane.jobs WHERE queue = 'ahead-killed'`,
   );
-  assert.deepEqual(rows[0], { n: 1000, fires: 1000 });
+  assert.deepEqual(rows[0], { n: 300, fires: 300 });
 });
 
 test('a pause arriving while a fire is prepared waits for that fire and then stops the next ones', async () => {
-  const enqueuer = new CronEnqueuer(db.pool, silentLogger);
-  const at = await manyDueSoon('paused', 1000, 200);
+  const enqueuer = new CronEnqueuer(db.pool, silentLogger, undefined, undefined, LEAD);
+  const at = await manyDueSoon('paused', 300, 1000);
   let done = false;
   const running = enqueuer.runOnce().finally(() => (done = true));
   // Wait until the enqueuer holds the schedules, then pause them all.
-  while (!done) {
+  let held = false;
+  while (!done && !held) {
     const { rows } = await db.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'schedule_runs' AND l.pid <> pg_backend_pid()`,
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE ${THIS_DATABASE} AND c.relname = 'schedule_runs' AND l.pid <> pg_backend_pid()`,
     );
-    if (rows[0]!.n > 0) break;
+    held = rows[0]!.n > 0;
   }
+  assert.ok(held, 'the pause was sent while the enqueuer held the prepared fire');
   const paused = await db.pool.query<{ clock: Date }>(`UPDATE jobplane.schedules SET paused = true WHERE name LIKE 'paused-%' RETURNING clock_timestamp() AS clock`);
   assert.ok(paused.rows.every((r) => r.clock >= at), 'the pause waited for the fire time');
-  assert.equal(await running, 1000);
-  assert.equal((await visibleJobs('ahead-paused')).jobs, 1000);
+  assert.equal(await running, 300);
+  assert.equal((await visibleJobs('ahead-paused')).jobs, 300);
   assert.equal(await new CronEnqueuer(db.pool, silentLogger).runOnce(), 0, 'nothing more fires once paused');
 });
