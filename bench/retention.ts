@@ -76,7 +76,7 @@ async function watchLocks(url: string, stop: Promise<unknown>): Promise<LockWait
   try {
     while (!done) {
       const { rows } = await client.query<{ ms: number; query: string }>(
-        `SELECT (extract(epoch FROM clock_timestamp() - state_change) * 1000)::float8 AS ms, left(query, 120) AS query
+        `SELECT (extract(epoch FROM clock_timestamp() - state_change) * 1000)::float8 AS ms, wait_event || ': ' || left(query, 100) AS query
          FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
       );
       out.samples += 1;
