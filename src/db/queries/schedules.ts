@@ -236,14 +236,15 @@ export interface NewScheduleRun {
  */
 export async function insertScheduleRuns(tx: Queryable, runs: readonly NewScheduleRun[]): Promise<Set<string>> {
   if (runs.length === 0) return new Set();
-  const { rows } = await tx.query<{ key: string }>(
+  const { rows } = await tx.query<{ scheduleId: string; fireAt: Date }>(
     `INSERT INTO jobplane.schedule_runs (schedule_id, fire_at, outcome, reason, job_id)
      SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::uuid[])
      ON CONFLICT (schedule_id, fire_at) DO NOTHING
-     RETURNING schedule_id || '|' || (extract(epoch FROM fire_at) * 1000)::bigint AS key`,
+     RETURNING schedule_id AS "scheduleId", fire_at AS "fireAt"`,
     [runs.map((r) => r.scheduleId), runs.map((r) => r.fireAt), runs.map((r) => r.outcome), runs.map((r) => r.reason), runs.map((r) => r.jobId)],
   );
-  return new Set(rows.map((r) => r.key));
+  // Keyed the way the caller keys its runs: the fire times went in as, and come back as, JS dates.
+  return new Set(rows.map((r) => scheduleRunKey(r.scheduleId, r.fireAt)));
 }
 
 /** The key {@link insertScheduleRuns} returns for a run. */
