@@ -19,3 +19,12 @@ test('a jobplane process started by a test stops when the test process is SIGKIL
   // Its graceful stop takes about a second; the hard exit comes 15 s after the parent went away.
   await eventually(() => Promise.resolve(!isAlive(pid)), 60_000, 100);
 });
+
+test('a started process whose main thread is stuck still dies after the test process is SIGKILLed', async () => {
+  const parent = db.track(startFixture('test/fixtures/stuck-parent.ts', {}));
+  const { pid } = (await parent.waitFor((m) => m.ready === true, 60_000)) as { pid: number };
+  assert.ok(isAlive(pid));
+  await parent.kill();
+  // SIGTERM cannot stop it (its handler blocks the thread); the watchdog's SIGKILL comes 15 s after the parent went away.
+  await eventually(() => Promise.resolve(!isAlive(pid)), 60_000, 100);
+});
