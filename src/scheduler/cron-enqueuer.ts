@@ -9,8 +9,8 @@ import { timingOf } from '../core/schedule-spec.js';
 import { withTransaction, type Pool, type Queryable } from '../db/pool.js';
 import { notifyNewJobs, type NewJobRow } from '../db/queries/jobs.js';
 import {
-  activeJobsOfSchedules, activeScheduleJobs, insertScheduleRuns, lockDueSchedules, lockPreparableAt, msUntil, nextDueAt, nextPreparableFire,
-  scheduleRunKey, setFireState, setFireStates, type NewScheduleRun, type ScheduleRow,
+  activeJobsOfSchedules, insertScheduleRuns, lockDueSchedules, lockPreparableAt, msUntil, nextDueAt, nextPreparableFire,
+  scheduleRunKey, setFireStates, type NewScheduleRun, type ScheduleRow,
 } from '../db/queries/schedules.js';
 import { cancelActive, enqueueFire, recordSkip } from '../engine/schedule-jobs.js';
 import { insertRows, toNewJobRow } from '../engine/submit.js';
@@ -286,7 +286,7 @@ export class CronEnqueuer {
    * What fires is decided as for `allow`; only the cancelling is added.
    */
   private async fire(tx: Queryable, schedule: ScheduleRow, now: Date, changes: JobChange[], plans: Map<string, FirePlan>): Promise<number> {
-    let active = await activeScheduleJobs(tx, schedule.id);
+    let active = (await activeJobsOfSchedules(tx, [schedule.id])).get(schedule.id) ?? [];
     const decision = decideFires({
       overlapPolicy: 'allow',
       misfirePolicy: schedule.misfirePolicy,
@@ -308,7 +308,7 @@ export class CronEnqueuer {
       active = id ? [{ id, status: 'queued' }] : [];
       if (id) created += 1;
     }
-    await setFireState(tx, schedule.id, decision.state);
+    await setFireStates(tx, [{ id: schedule.id, ...decision.state }]);
     if (created > 0) this.logger.debug({ scheduleId: schedule.id, created }, 'schedule fired');
     return created;
   }

@@ -20,6 +20,12 @@ async function runsOf(scheduleId: string): Promise<Array<{ fireAt: Date; outcome
   return (await readScheduleRuns(db.pool, actor, scheduleId, { limit: 1000 })).reverse();
 }
 
+/** Run one enqueuer pass, then read the schedule's jobs and runs. */
+async function fire(scheduleId: string): Promise<{ jobs: JobRow[]; runs: Awaited<ReturnType<typeof runsOf>> }> {
+  await enqueuer.runOnce();
+  return { jobs: await jobsOf(scheduleId), runs: await runsOf(scheduleId) };
+}
+
 /** An every-second schedule whose last four fire times (three seconds ago up to now) are due and within the grace. */
 async function dueEverySecond(name: string, overlapPolicy: string): Promise<string> {
   const schedule = await createSchedule(db.pool, actor, { name, cron: '* * * * * *', task: 'noop', queue: `overlap-${name}`, overlapPolicy, misfireGraceMs: 60_000 });
@@ -37,9 +43,7 @@ async function stateOf(scheduleId: string): Promise<{ pending: Date | null; last
 
 test('overlap allow: every due fire time within the grace becomes its own job', async () => {
   const id = await dueEverySecond('allow', 'allow');
-  await enqueuer.runOnce();
-  const jobs = await jobsOf(id);
-  const runs = await runsOf(id);
+  const { jobs, runs } = await fire(id);
   assert.ok(jobs.length >= 4, `four or more fires, got ${jobs.length}`);
   assert.deepEqual(runs.map((r) => r.outcome), jobs.map(() => 'enqueued'));
   assert.deepEqual(runs.map((r) => r.jobId), jobs.map((j) => j.id));
@@ -51,9 +55,7 @@ test('overlap allow: every due fire time within the grace becomes its own job', 
 
 test('overlap skip: while the first fire is still queued, later fire times are recorded as skipped', async () => {
   const id = await dueEverySecond('skip', 'skip');
-  await enqueuer.runOnce();
-  const jobs = await jobsOf(id);
-  const runs = await runsOf(id);
+  const { jobs, runs } = await fire(id);
   assert.equal(jobs.length, 1);
   assert.ok(runs.length >= 4);
   assert.equal(runs[0]!.jobId, jobs[0]!.id);
@@ -69,9 +71,7 @@ test('overlap skip: while the first fire is still queued, later fire times are r
 
 test('overlap queue-one: one later fire is buffered and enqueued once the active run has finished', async () => {
   const id = await dueEverySecond('queue-one', 'queue-one');
-  await enqueuer.runOnce();
-  const jobs = await jobsOf(id);
-  const runs = await runsOf(id);
+  const { jobs, runs } = await fire(id);
   assert.equal(jobs.length, 1);
   const state = await stateOf(id);
   assert.ok(state.pending, 'a fire is buffered');

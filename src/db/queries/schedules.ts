@@ -206,18 +206,6 @@ export async function insertScheduleRun(
   return (rowCount ?? 0) > 0;
 }
 
-/** Jobs of a schedule that have not finished. */
-export async function activeScheduleJobs(
-  db: Queryable,
-  scheduleId: string,
-): Promise<Array<{ id: string; status: string }>> {
-  const { rows } = await db.query<{ id: string; status: string }>(
-    `SELECT id, status FROM jobplane.jobs
-     WHERE schedule_id = $1 AND status IN ('queued', 'scheduled', 'running') ORDER BY id`,
-    [scheduleId],
-  );
-  return rows;
-}
 
 /** One fire time to record, for {@link insertScheduleRuns}. */
 export interface NewScheduleRun {
@@ -275,7 +263,7 @@ export async function activeJobsOfSchedules(
   return byId;
 }
 
-/** Store the fire bookkeeping of many schedules in one statement (see {@link setFireState}). */
+/** Store the fire bookkeeping of schedules after the enqueuer handled them, in one statement. `lastFireAt` null keeps the stored value. */
 export async function setFireStates(
   tx: Queryable,
   states: ReadonlyArray<{ id: string; nextFireAt: Date | null; pendingFireAt: Date | null; lastFireAt: Date | null }>,
@@ -287,19 +275,6 @@ export async function setFireStates(
      FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[]) AS u (id, next_fire_at, pending_fire_at, last_fire_at)
      WHERE s.id = u.id`,
     [states.map((x) => x.id), states.map((x) => x.nextFireAt), states.map((x) => x.pendingFireAt), states.map((x) => x.lastFireAt)],
-  );
-}
-
-/** Store the schedule's fire bookkeeping after the enqueuer handled it. */
-export async function setFireState(
-  tx: Queryable,
-  id: string,
-  state: { nextFireAt: Date | null; pendingFireAt: Date | null; lastFireAt: Date | null },
-): Promise<void> {
-  await tx.query(
-    `UPDATE jobplane.schedules SET next_fire_at = $2, pending_fire_at = $3,
-       last_fire_at = coalesce($4, last_fire_at) WHERE id = $1`,
-    [id, state.nextFireAt, state.pendingFireAt, state.lastFireAt],
   );
 }
 
